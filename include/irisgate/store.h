@@ -1,0 +1,62 @@
+/* store.h — the intel database (SQLite, WAL): schema and migrations, the single writer
+ * thread that batches every write into group commits, and reads off the event loop.
+ *
+ * The store knows nothing of HTTP or the network: it keeps what it is given. Writes are
+ * queued and return at once (the caller never waits on disk); reads for the loop run on
+ * libuv's thread pool with their own read-only connections and report back on the loop.
+ * Life cycle: ig_store_open() → use from one loop thread → ig_store_close() (drains the
+ * write queue, commits, joins the writer, closes every connection).
+ */
+#ifndef IRISGATE_STORE_H
+#define IRISGATE_STORE_H
+
+#include "irisgate/common.h"
+#include <uv.h>
+
+typedef struct ig_store ig_store_t;
+
+/* Opens (creating when absent) the database at path, applies migrations, starts the
+ * writer thread. On failure err receives a message for a person. */
+int ig_store_open(const char *path, ig_store_t **out, char *err, size_t errlen);
+/* Commits everything queued, stops the writer, closes the database. */
+void ig_store_close(ig_store_t *s);
+
+/* One cached answer: the exact bytes the upstream sent for a canonical question. */
+typedef struct {
+    char *key;
+    char *endpoint; /* "iris-investigate" */
+    int status;
+    char *content_type;
+    char *body;
+    size_t body_len;
+    int64_t fetched_at; /* epoch seconds */
+    int64_t expires_at; /* epoch seconds */
+} ig_cached_t;
+
+void ig_cached_free(ig_cached_t *c);
+
+/* Queues the answer for the writer (copies everything); a later put of the same key
+ * replaces it. Never blocks on disk. */
+int ig_store_put_response(ig_store_t *s, const ig_cached_t *c);
+/* Queues removal of a key. */
+int ig_store_delete_response(ig_store_t *s, const char *key);
+
+/* Looks key up on the thread pool and calls cb on loop's thread with the answer (owned by
+ * cb), whatever its age: freshness is the caller's judgement. NULL with rc IG_ENOENT when
+ * absent. */
+typedef void (*ig_store_get_cb)(void *arg, int rc, ig_cached_t *c);
+int ig_store_get_response_async(ig_store_t *s, uv_loop_t *loop, const char *key,
+                                ig_store_get_cb cb, void *arg);
+/* The same, blocking: for the command line and tests, never on the loop. */
+int ig_store_get_response(ig_store_t *s, const char *key, ig_cached_t **out);
+
+/* Blocks until everything queued so far is committed. Never on the loop. */
+int ig_store_flush(ig_store_t *s);
+
+/* Counters for logs and tests. */
+typedef struct {
+    uint64_t queued, committed, transactions, failed;
+} ig_store_stats_t;
+void ig_store_stats(ig_store_t *s, ig_store_stats_t *out);
+
+#endif
