@@ -1,0 +1,176 @@
+/* main.c — the irisgate binary: the daemon (`irisgate serve`) and the admin commands
+ * (`user`, `upstream`, `version`). Parses the command line, wires config, secrets, store,
+ * gateway and HTTP server together on one libuv loop, and tears them down in order on
+ * SIGINT/SIGTERM. The only place that calls exit status into being.
+ */
+#include "irisgate/cli_admin.h"
+#include "irisgate/config.h"
+#include "irisgate/gateway.h"
+#include "irisgate/http.h"
+#include "irisgate/log.h"
+#include "irisgate/secrets.h"
+#include "irisgate/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "irisgate %s — caching proxy for the DomainTools Iris API\n"
+            "\n"
+            "usage:\n"
+            "  irisgate serve [--config PATH] [--listen HOST:PORT] [--db PATH] [--upstream URL]\n"
+            "                 [--secrets PATH] [options]   run the proxy (serve --help lists all)\n"
+            "  irisgate user add|list|remove [NAME] [--secrets PATH]\n"
+            "                                              manage the proxy's users\n"
+            "  irisgate upstream set USERNAME [--secrets PATH]\n"
+            "                                              store the vendor credential (key on stdin)\n"
+            "  irisgate version\n",
+            IG_VERSION);
+}
+
+typedef struct {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    ig_http_server_t *http;
+    ig_gateway_t *gw;
+    int stopping;
+} serve_t;
+
+static void on_http_stopped(void *arg) {
+    (void)arg;
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+    serve_t *sv = s->data;
+    if (sv->stopping) return;
+    sv->stopping = 1;
+    ig_log("received signal %d, stopping", signum);
+    ig_gateway_shutdown(sv->gw);
+    ig_http_server_stop(sv->http, on_http_stopped, sv);
+    uv_close((uv_handle_t *)&sv->sigint, NULL);
+    uv_close((uv_handle_t *)&sv->sigterm, NULL);
+}
+
+static int cmd_serve(int argc, char **argv) {
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: irisgate serve [flags]\n\nEvery config file key has a flag of the "
+                   "same name ('_' written '-'):\n\n");
+            ig_config_usage(stdout);
+            return 0;
+        }
+    }
+    ig_config_t cfg;
+    char err[512] = "";
+    ig_config_defaults(&cfg);
+    if (ig_config_parse_args(&cfg, argc, argv, err, sizeof(err)) != IG_OK) {
+        fprintf(stderr, "irisgate: %s\n", err);
+        return 2;
+    }
+
+    ig_secrets_t sec;
+    int rc = ig_secrets_load(&sec, cfg.secrets, err, sizeof(err));
+    if (rc != IG_OK && rc != IG_ENOENT) {
+        fprintf(stderr, "irisgate: %s\n", err);
+        return 1;
+    }
+    const char *up_user = getenv("IRISGATE_UPSTREAM_USERNAME");
+    const char *up_key = getenv("IRISGATE_UPSTREAM_KEY");
+    if (!(up_user && *up_user && up_key && *up_key)) {
+        up_user = sec.upstream_username;
+        up_key = sec.upstream_key;
+    }
+    if (!up_user || !up_key) {
+        fprintf(stderr,
+                "irisgate: no vendor credential: run `irisgate upstream set USERNAME --secrets %s`"
+                " (the key is read from standard input) or set IRISGATE_UPSTREAM_USERNAME and "
+                "IRISGATE_UPSTREAM_KEY\n",
+                cfg.secrets);
+        ig_secrets_free(&sec);
+        return 1;
+    }
+    if (sec.nusers == 0) {
+        fprintf(stderr,
+                "irisgate: no proxy users in %s: add one with `irisgate user add NAME --secrets "
+                "%s`\n",
+                cfg.secrets, cfg.secrets);
+        ig_secrets_free(&sec);
+        return 1;
+    }
+
+    serve_t sv;
+    memset(&sv, 0, sizeof(sv));
+    uv_loop_init(&sv.loop);
+    if (ig_log_open(cfg.log, &sv.loop, err, sizeof(err)) != IG_OK)
+        fprintf(stderr, "irisgate: %s (logging to standard error)\n", err);
+
+    ig_store_t *store = NULL;
+    int status = 1;
+    if (ig_store_open(cfg.db, &store, err, sizeof(err)) != IG_OK) {
+        fprintf(stderr, "irisgate: %s\n", err);
+        goto out;
+    }
+    if (ig_gateway_new(&sv.loop, &cfg, &sec, up_user, up_key, store, &sv.gw, err,
+                       sizeof(err)) != IG_OK) {
+        fprintf(stderr, "irisgate: %s\n", err);
+        goto out;
+    }
+    rc = ig_http_server_start(&sv.loop, cfg.listen_host, cfg.listen_port, ig_gateway_handle,
+                              sv.gw, &sv.http);
+    if (rc != 0) {
+        fprintf(stderr, "irisgate: cannot listen on %s:%d: %s\n", cfg.listen_host,
+                cfg.listen_port, rc < -10000 ? "invalid address" : uv_strerror(rc));
+        goto out;
+    }
+    uv_signal_init(&sv.loop, &sv.sigint);
+    uv_signal_init(&sv.loop, &sv.sigterm);
+    sv.sigint.data = sv.sigterm.data = &sv;
+    uv_signal_start(&sv.sigint, on_signal, SIGINT);
+    uv_signal_start(&sv.sigterm, on_signal, SIGTERM);
+
+    ig_log("irisgate %s listening on http://%s:%d, upstream %s, database %s, %zu users",
+           IG_VERSION, cfg.listen_host, ig_http_server_port(sv.http), cfg.upstream, cfg.db,
+           sec.nusers);
+    printf("irisgate listening on http://%s:%d\n", cfg.listen_host, ig_http_server_port(sv.http));
+    fflush(stdout);
+    ig_log_flush();
+
+    uv_run(&sv.loop, UV_RUN_DEFAULT);
+    status = 0;
+out:
+    if (sv.gw) ig_gateway_shutdown(sv.gw);
+    if (sv.http && !sv.stopping) ig_http_server_stop(sv.http, on_http_stopped, &sv);
+    uv_run(&sv.loop, UV_RUN_DEFAULT);
+    ig_gateway_free(sv.gw);
+    if (store) ig_store_close(store);
+    ig_log("stopped");
+    ig_log_close();
+    uv_run(&sv.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&sv.loop);
+    ig_secrets_free(&sec);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "user") == 0) return ig_cli_user(argc - 1, argv + 1);
+    if (strcmp(cmd, "upstream") == 0) return ig_cli_upstream(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("irisgate %s\n", IG_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "irisgate: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

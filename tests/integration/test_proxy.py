@@ -1,0 +1,236 @@
+"""test_proxy.py — irisgate end to end in front of fakeiris, whose counters are the
+referee: equivalent questions cost one upstream query, hits survive a restart, no-cache
+refreshes, errors pass through and are never kept, bad keys cost nothing, 200 keep-alive
+clients are all answered right, and the vendor key leaks nowhere."""
+import glob
+import json
+import os
+import socket
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import Env, hmac_params  # noqa: E402
+
+INV = "/v1/iris-investigate/"
+ENR = "/v1/iris-enrich/"
+
+
+class ProxyTest(unittest.TestCase):
+
+    def test_equivalent_questions_cost_one_upstream_query(self):
+        with Env() as env:
+            s1, h1, b1 = env.ask(INV, {"domain": "amazon.com,google.com", "app_name": "python_wrapper"})
+            self.assertEqual(s1, 200)
+            self.assertEqual(h1["x-cache"], "MISS")
+            self.assertIn(b1, harness.newest_fixtures("iris-investigate", "domain=amazon.com,google.com"))
+            self.assertEqual(env.upstream_queries("iris-investigate"), 1)
+            variants = [
+                ("GET", INV, {"domain": "amazon.com,google.com"}, {}),
+                ("POST", INV.rstrip("/"), {"app_version": "9", "domain": "amazon.com,google.com"}, {}),
+                ("POST", INV, {"domain": "Amazon.COM, google.com", "format": "json"}, {}),
+                ("GET", INV.rstrip("/"), {"domain": "AMAZON.com,GOOGLE.com"}, {}),
+            ]
+            for method, path, params, hdrs in variants:
+                s, h, b = env.ask(path, params, method=method, headers=hdrs)
+                self.assertEqual(s, 200, (method, path, params))
+                self.assertEqual(h["x-cache"], "HIT", (method, path, params))
+                self.assertEqual(b, b1)
+                self.assertIn("age", h)
+                self.assertTrue(h["content-type"].startswith("application/json"))
+            self.assertEqual(env.upstream_queries("iris-investigate"), 1)
+
+    def test_hmac_signed_client_request_is_cached_like_open_key(self):
+        with Env() as env:
+            p = hmac_params(env.user, env.key, ENR)
+            p["domain"] = "google.com"
+            s, h, b = env.ask(ENR, p, auth=False)
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            self.assertIn(b, harness.newest_fixtures("iris-enrich", "domain=google.com"))
+            p = hmac_params(env.user, env.key, ENR.rstrip("/"), alg="sha1")
+            p["domain"] = "google.com"
+            s, h, b2 = env.ask(ENR.rstrip("/"), p, auth=False, method="GET")
+            self.assertEqual((s, h["x-cache"], b2), (200, "HIT", b))
+            self.assertEqual(env.upstream_queries(), 1)
+
+    def test_hit_survives_restart(self):
+        with Env() as env:
+            q = {"domain": "example-one.com"}
+            s, h, b = env.ask(INV, q)
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            env.stop_gate()
+            env.start_gate()
+            s, h, b2 = env.ask(INV, q, method="GET")
+            self.assertEqual((s, h["x-cache"]), (200, "HIT"))
+            self.assertEqual(b2, b)
+            self.assertEqual(env.upstream_queries(), 1)
+
+    def test_no_cache_costs_one_more_query_and_refreshes(self):
+        with Env() as env:
+            q = {"domain": "example-two.com"}
+            env.ask(INV, q)
+            s, h, _ = env.ask(INV, q, headers={"Cache-Control": "no-cache"})
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            self.assertEqual(env.upstream_queries(), 2)
+            s, h, _ = env.ask(INV, q)
+            self.assertEqual((s, h["x-cache"]), (200, "HIT"))
+            self.assertEqual(int(h["age"]), 0)
+            self.assertEqual(env.upstream_queries(), 2)
+
+    def test_upstream_errors_reach_the_caller_unchanged_and_are_not_cached(self):
+        with Env() as env:
+            q = {"domain": "example-three.com"}
+            env.fake_control("/_fake/fail?status=500&count=1")
+            s, h, b = env.ask(INV, q)
+            self.assertEqual(s, 500)
+            with open(os.path.join(harness.SHARED, "iris/responses/errors/"
+                                   "error_500__GET_v1_reverse-ip-whois__python_api@8f74a6e.json"), "rb") as f:
+                self.assertEqual(b, f.read())
+            self.assertTrue(h["content-type"].startswith("text/html"))
+            env.fake_control("/_fake/fail?status=503&count=1")
+            s, h, b = env.ask(INV, q)
+            self.assertEqual(s, 503)
+            self.assertIn(b"maximum number of requests per minute", b)
+            s, h, b = env.ask(INV, q)
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            self.assertEqual(env.upstream_queries(), 3)
+
+    def test_limit_exceeded_answers_are_passed_on_and_not_cached(self):
+        with Env() as env:
+            for _ in range(2):
+                s, h, b = env.ask(INV, {"ip": "8.8.8.8"})
+                self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+                self.assertTrue(json.loads(b)["response"]["limit_exceeded"])
+            self.assertEqual(env.upstream_queries(), 2)
+
+    def test_bad_proxy_key_gets_403_and_costs_nothing(self):
+        with Env() as env:
+            cases = [
+                {"api_username": env.user, "api_key": "wrong"},
+                {"api_username": "mallory", "api_key": env.key},
+                {"api_username": env.user, "api_key": harness.VENDOR_KEY},
+                {"api_username": harness.VENDOR_USER, "api_key": harness.VENDOR_KEY},
+                {},
+            ]
+            for creds in cases:
+                p = dict(creds, domain="example.com")
+                s, h, b = env.ask(INV, p, auth=False)
+                self.assertEqual(s, 403, creds)
+                self.assertEqual(json.loads(b), {"error": {"code": 403, "message":
+                                 "The credentials you entered do not match an active account."},
+                                 "resources": {"support": "https://docs.domaintools.com"}})
+                self.assertTrue(h["content-type"].startswith("application/json"))
+            stale = hmac_params(env.user, env.key, INV, when=0)
+            s, _, _ = env.ask(INV, dict(stale, domain="example.com"), auth=False)
+            self.assertEqual(s, 403)
+            self.assertEqual(env.upstream_queries(), 0)
+
+    def test_unknown_path_is_404_in_the_vendor_shape(self):
+        with Env() as env:
+            s, h, b = env.ask("/v1/nope/", {"domain": "x.com"})
+            self.assertEqual(s, 404)
+            self.assertEqual(json.loads(b)["error"]["code"], 404)
+            self.assertEqual(env.upstream_queries(), 0)
+
+    def test_account_is_passed_through_uncached(self):
+        with Env() as env:
+            for _ in range(2):
+                s, h, b = env.ask("/v1/account", {}, method="GET")
+                self.assertEqual((s, h["x-cache"]), (200, "BYPASS"))
+                self.assertIn("products", json.loads(b)["response"])
+            self.assertEqual(env.upstream_queries("account"), 2)
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        with Env() as env:
+            # Warm one answer so the pipeline mixes a hit with misses.
+            env.ask(INV, {"domain": "pipe-a.com"})
+            reqs = b""
+            for d in ("pipe-a.com", "pipe-b.com", "pipe-a.com", "pipe-c.com"):
+                body = "domain=%s&api_username=%s&api_key=%s" % (d, env.user, env.key)
+                reqs += ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                         "\r\nContent-Length: %d\r\n\r\n%s" % (INV, len(body), body)).encode()
+            with socket.create_connection(("127.0.0.1", env.gate.port), timeout=30) as s:
+                s.sendall(reqs)
+                f = s.makefile("rb")
+                got = []
+                for _ in range(4):
+                    status = f.readline()
+                    hdrs = {}
+                    while True:
+                        line = f.readline().strip()
+                        if not line:
+                            break
+                        k, v = line.decode().split(":", 1)
+                        hdrs[k.lower()] = v.strip()
+                    body = json.loads(f.read(int(hdrs["content-length"])))
+                    got.append((status.split()[1], hdrs["x-cache"], body["response"]["results"][0]["domain"]))
+            self.assertEqual([g[2] for g in got], ["pipe-a.com", "pipe-b.com", "pipe-a.com", "pipe-c.com"])
+            self.assertEqual([g[1] for g in got], ["HIT", "MISS", "HIT", "MISS"])
+
+    def test_200_concurrent_keepalive_clients_get_correct_answers(self):
+        with Env(fake_args=["--latency", "5"]) as env:
+            domains = ["conc%d.com" % i for i in range(40)]
+            expected = {}
+            for d in domains:
+                s, _, b = env.fake_direct(INV, {"domain": d})
+                self.assertEqual(s, 200)
+                expected[d] = b
+            before = env.upstream_queries()
+            errors = []
+            barrier = threading.Barrier(200)
+
+            def client(n):
+                try:
+                    conn = env.gate_conn()
+                    barrier.wait(30)
+                    for i in range(5):
+                        d = domains[(n + i * 7) % len(domains)]
+                        s, h, b = env.ask(INV, {"domain": d}, conn=conn)
+                        if s != 200 or b != expected[d]:
+                            errors.append((n, d, s))
+                    conn.close()
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.append((n, repr(e)))
+
+            threads = [threading.Thread(target=client, args=(n,)) for n in range(200)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            self.assertEqual(errors, [])
+            # Every distinct question cost exactly one upstream query, however many asked it.
+            self.assertEqual(env.upstream_queries() - before, len(domains))
+
+    def test_vendor_key_appears_nowhere(self):
+        with Env() as env:
+            env.ask(INV, {"domain": "amazon.com,google.com"})
+            env.ask(ENR, {"domain": "google.com"})
+            env.ask(INV, {"domain": "leak-check.com"})
+            env.ask("/v1/account", {}, method="GET")
+            env.fake_control("/_fake/fail?status=500&count=1")
+            responses = [env.ask(INV, {"domain": "leak-fail.com"})]
+            responses.append(env.ask(INV, {"domain": "x.com", "api_key": "bad"}, auth=False))
+            responses.append(env.ask(INV, {"domain": "amazon.com,google.com"}))
+            env.stop_gate()  # flushes the log and the database
+            key = harness.VENDOR_KEY.encode()
+            for s, h, b in responses:
+                self.assertNotIn(key, b)
+                self.assertNotIn(harness.VENDOR_KEY, json.dumps(h))
+            files = glob.glob(env.db + "*") + [env.log]
+            self.assertTrue(os.path.getsize(env.db) > 0)
+            for path in files:
+                with open(path, "rb") as f:
+                    data = f.read()
+                self.assertNotIn(key, data, path)
+                self.assertNotIn(env.key.encode(), data, path)
+            with open(env.log) as f:
+                log = f.read()
+            self.assertIn("alice", log)
+            self.assertIn("MISS", log)
+            self.assertIn("HIT", log)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
