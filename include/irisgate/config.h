@@ -11,6 +11,8 @@
 
 #include "irisgate/common.h"
 
+#include <stdio.h>
+
 typedef struct {
     char listen_host[64]; /* listen = 127.0.0.1:8800 */
     int listen_port;
@@ -34,6 +36,9 @@ int ig_config_set(ig_config_t *c, const char *key, const char *value, char *err,
 /* Applies flags argv[0..argc) ("--key value" or "--key=value"); "--config PATH" is read
  * first wherever it stands. Unknown flags are errors. */
 int ig_config_parse_args(ig_config_t *c, int argc, char **argv, char *err, size_t errlen);
+
+/* Prints every flag, its config key and its default (for `irisgate serve --help`). */
+void ig_config_usage(FILE *f);
 
 /* "90" "90s" "5m" "24h" "7d" → seconds. */
 int ig_parse_duration(const char *s, int64_t *out);
