@@ -76,6 +76,10 @@ void ig_http_respond_copy(ig_http_req_t *req, int status, const char *content_ty
 /* The vendor's JSON error envelope with this status and message. */
 void ig_http_respond_error(ig_http_req_t *req, int status, const char *message);
 
+/* Ends req without an answer: its connection is closed at once (fault injection). Requests
+ * before it on that connection become aborted; req itself is done. */
+void ig_http_drop(ig_http_req_t *req);
+
 /* True when the client of req has gone away. */
 bool ig_http_req_aborted(const ig_http_req_t *req);
 
