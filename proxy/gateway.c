@@ -298,6 +298,15 @@ static bool fresh(const ig_gateway_t *g, ig_endpoint_t ep, int64_t fetched_at) {
     return ig_now() - fetched_at < ttl_of(g, ep);
 }
 
+static bool answer_from_hot(greq_t *r) {
+    ig_gateway_t *g = r->gw;
+    const ig_hot_entry_t *e = ig_hotcache_get(g->hot, r->key.data, r->key.len);
+    if (!e || !fresh(g, r->ep, e->fetched_at)) return false;
+    r->outcome = "HIT";
+    answer(r, 200, e->content_type, e->body, ig_now() - e->fetched_at);
+    return true;
+}
+
 static void on_store_lookup(void *arg, int rc, ig_cached_t *c) {
     greq_t *r = arg;
     ig_gateway_t *g = r->gw;
@@ -314,20 +323,21 @@ static void on_store_lookup(void *arg, int rc, ig_cached_t *c) {
         }
     }
     if (c) ig_cached_free(c);
+    /* A fetch of the same key may have finished while the store was being read. */
+    if (!g->closing && answer_from_hot(r)) return;
     fetch(r);
 }
 
 static void lookup(greq_t *r) {
     ig_gateway_t *g = r->gw;
     if (!r->no_cache) {
-        const ig_hot_entry_t *e = ig_hotcache_get(g->hot, r->key.data, r->key.len);
-        if (e && fresh(g, r->ep, e->fetched_at)) {
-            r->outcome = "HIT";
-            answer(r, 200, e->content_type, e->body, ig_now() - e->fetched_at);
-            return;
-        }
-        if (!e && ig_store_get_response_async(g->store, g->loop, r->key.data, on_store_lookup,
-                                              r) == IG_OK)
+        if (answer_from_hot(r)) return;
+        /* Not in memory (or stale there): the store may hold a fresher copy. Skip the read
+         * when a fetch of this key is already under way: the request will join it. */
+        uint64_t h = ig_hash64(r->key.data, r->key.len);
+        if (!*flight_slot(g, r->key.data, r->key.len, h) &&
+            ig_store_get_response_async(g->store, g->loop, r->key.data, on_store_lookup, r) ==
+                IG_OK)
             return;
     }
     fetch(r);
