@@ -29,6 +29,9 @@
 /* After the last answer on a connection we half-close and drain what the client still sends
  * for this long, so that a refused upload sees our 413 rather than a reset. */
 #define LINGER_MS 2000
+/* A connection with nothing outstanding that sends nothing for this long is closed, as
+ * nginx's keepalive_timeout does, so idle or stalled clients cannot hold descriptors. */
+#define IDLE_MS 75000
 /* A recycled request keeps its buffers unless they grew past these. */
 #define SPARE_TEXT_MAX (16 * 1024)
 #define SPARE_BODY_MAX (64 * 1024)
@@ -241,6 +244,14 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     buf->len = sizeof(c->rbuf);
 }
 
+static void on_idle_timeout(uv_timer_t *t) {
+    ig_http_conn_t *c = t->data;
+    if (c->qhead || c->nwrites) /* waiting on us, not on the client */
+        uv_timer_start(&c->linger, on_idle_timeout, IDLE_MS, 0);
+    else
+        conn_close(c);
+}
+
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     (void)buf;
     ig_http_conn_t *c = st->data;
@@ -260,6 +271,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
         return;
     }
     if (c->lingering || c->input_done) return;
+    if (c->timer_init) uv_timer_start(&c->linger, on_idle_timeout, IDLE_MS, 0);
     feed(c, c->rbuf, (size_t)nread);
 }
 
@@ -288,10 +300,6 @@ static void on_shutdown(uv_shutdown_t *sr, int status) {
         return;
     }
     c->lingering = true;
-    uv_timer_init(c->tcp.loop, &c->linger);
-    c->linger.data = c;
-    c->timer_init = true;
-    c->nhandles++;
     uv_timer_start(&c->linger, on_linger_timeout, LINGER_MS, 0);
     set_reading(c, true); /* read_cb discards while lingering */
 }
@@ -677,6 +685,12 @@ static void on_connection(uv_stream_t *ls, int status) {
     }
     llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
     c->parser.data = c;
+    if (uv_timer_init(s->loop, &c->linger) == 0) {
+        c->linger.data = c;
+        c->timer_init = true;
+        c->nhandles++;
+        uv_timer_start(&c->linger, on_idle_timeout, IDLE_MS, 0);
+    }
     set_reading(c, true);
 }
 
