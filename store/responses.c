@@ -1,55 +1,25 @@
-/* responses.c — the store's public face (ig_store_open/close) and the `responses` table:
- * cached answers, written through the writer thread and read either blocking (command
- * line, tests) or on libuv's thread pool for the loop.
+/* responses.c — the `responses` table: cached answers, the exact bytes the upstream sent
+ * for a canonical question. Puts and deletes are copied into writer jobs and return at
+ * once; reads run on a pooled read-only connection, blocking (command line, tests) or on
+ * libuv's thread pool with the callback on the loop thread.
  *
- * A put is visible to readers once the writer has committed it (at most one batch later).
- * Reads return an entry whatever its age: freshness is the caller's judgement. Knows
- * nothing of HTTP: status and content type are just columns.
+ * A put is visible to readers only once the writer has committed it (the next batch, or
+ * after ig_store_flush): a get right after a put may miss it, which callers accept (the
+ * gateway keeps its own memory copy). Reads return an entry whatever its age: freshness is
+ * the caller's judgement. Knows nothing of HTTP: status and content type are just columns.
+ * Every ig_cached_t handed out is owned by the receiver (ig_cached_free).
  */
-#include "store_int.h"
+#include "writer_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int ig_store_open(const char *path, ig_store_t **out, char *err, size_t errlen) {
-    ig_store_t *s = calloc(1, sizeof(*s));
-    if (!s || !(s->path = strdup(path))) {
-        free(s);
-        snprintf(err, errlen, "out of memory");
-        return IG_ENOMEM;
-    }
-    int rc = ig_db_open_rw(path, &s->wdb, err, errlen);
-    if (rc) {
-        free(s->path);
-        free(s);
-        return rc;
-    }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->rmu, NULL);
-    pthread_cond_init(&s->wake, NULL);
-    pthread_cond_init(&s->committed, NULL);
-    rc = ig_writer_start(s);
-    if (rc) {
-        snprintf(err, errlen, "cannot start the database writer thread");
-        ig_store_close(s);
-        return rc;
-    }
-    *out = s;
-    return IG_OK;
-}
-
-void ig_store_close(ig_store_t *s) {
-    if (!s) return;
-    ig_writer_stop(s);
-    ig_db_readers_close(s);
-    sqlite3_close_v2(s->wdb);
-    pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->rmu);
-    pthread_cond_destroy(&s->wake);
-    pthread_cond_destroy(&s->committed);
-    free(s->path);
-    free(s);
-}
+static const char sql_put[] =
+    "INSERT OR REPLACE INTO responses(key, endpoint, status, content_type, body, fetched_at, "
+    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char sql_delete[] = "DELETE FROM responses WHERE key = ?1";
+static const char sql_get[] = "SELECT endpoint, status, content_type, body, fetched_at, "
+                              "expires_at FROM responses WHERE key = ?1";
 
 void ig_cached_free(ig_cached_t *c) {
     if (!c) return;
@@ -64,6 +34,7 @@ static char *dup_or_null(const char *p) {
     return p ? strdup(p) : NULL;
 }
 
+/* A deep copy; body is always allocated (NUL-terminated for convenience, never NULL). */
 static ig_cached_t *cached_copy(const ig_cached_t *in) {
     ig_cached_t *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
@@ -81,29 +52,30 @@ static ig_cached_t *cached_copy(const ig_cached_t *in) {
     return c;
 }
 
+/* ---- writes (on the writer thread) ------------------------------------------------------ */
+
+static int step_done(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? IG_OK : IG_EIO;
+}
+
 static int run_put(sqlite3 *db, void *arg) {
     const ig_cached_t *c = arg;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(db,
-                                "INSERT OR REPLACE INTO responses(key, endpoint, status, "
-                                "content_type, body, fetched_at, expires_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->endpoint, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, c->status);
-        if (c->content_type)
-            sqlite3_bind_text(st, 4, c->content_type, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 4);
-        sqlite3_bind_blob64(st, 5, c->body, c->body_len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, c->fetched_at);
-        sqlite3_bind_int64(st, 7, c->expires_at);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? IG_OK : IG_EIO;
+    sqlite3_stmt *st = ig_db_stmt(db, sql_put);
+    if (!st) return IG_EIO;
+    sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->endpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, c->status);
+    if (c->content_type)
+        sqlite3_bind_text(st, 4, c->content_type, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    /* c->body is never NULL (cached_copy), so an empty body is an empty blob, not NULL. */
+    sqlite3_bind_blob64(st, 5, c->body, c->body_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, c->fetched_at);
+    sqlite3_bind_int64(st, 7, c->expires_at);
+    return step_done(st);
 }
 
 static void free_cached(void *arg) {
@@ -111,45 +83,42 @@ static void free_cached(void *arg) {
 }
 
 int ig_store_put_response(ig_store_t *s, const ig_cached_t *c) {
+    if (!s || !c || !c->key || !c->endpoint || (!c->body && c->body_len)) return IG_EINVAL;
     ig_cached_t *copy = cached_copy(c);
     if (!copy) return IG_ENOMEM;
     return ig_writer_submit(s, run_put, copy, free_cached);
 }
 
 static int run_delete(sqlite3 *db, void *arg) {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "DELETE FROM responses WHERE key = ?", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? IG_OK : IG_EIO;
+    sqlite3_stmt *st = ig_db_stmt(db, sql_delete);
+    if (!st) return IG_EIO;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    return step_done(st);
 }
 
 int ig_store_delete_response(ig_store_t *s, const char *key) {
+    if (!s || !key) return IG_EINVAL;
     char *k = strdup(key);
     if (!k) return IG_ENOMEM;
     return ig_writer_submit(s, run_delete, k, free);
 }
 
-/* Reads key with a pooled read-only connection. */
+/* ---- reads (any thread but the writer's) ------------------------------------------------ */
+
 static int get_with(ig_store_t *s, const char *key, ig_cached_t **out) {
     *out = NULL;
     sqlite3 *db = ig_db_reader_get(s);
     if (!db) return IG_EIO;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = ig_db_stmt(db, sql_get);
     int rc = IG_EIO;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT endpoint, status, content_type, body, fetched_at, expires_at "
-                           "FROM responses WHERE key = ?",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (st) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
+            const char *endpoint = (const char *)sqlite3_column_text(st, 0);
             ig_cached_t row = {
                 .key = (char *)key,
-                .endpoint = (char *)sqlite3_column_text(st, 0),
+                .endpoint = (char *)(endpoint ? endpoint : ""),
                 .status = sqlite3_column_int(st, 1),
                 .content_type = (char *)sqlite3_column_text(st, 2),
                 .body = (char *)sqlite3_column_blob(st, 3),
@@ -157,19 +126,21 @@ static int get_with(ig_store_t *s, const char *key, ig_cached_t **out) {
                 .fetched_at = sqlite3_column_int64(st, 4),
                 .expires_at = sqlite3_column_int64(st, 5),
             };
-            if (!row.endpoint) row.endpoint = "";
             *out = cached_copy(&row);
             rc = *out ? IG_OK : IG_ENOMEM;
         } else {
             rc = step == SQLITE_DONE ? IG_ENOENT : IG_EIO;
         }
+        sqlite3_reset(st); /* end the read snapshot, or the WAL could never be checkpointed */
     }
-    sqlite3_finalize(st);
     ig_db_reader_put(s, db);
     return rc;
 }
 
 int ig_store_get_response(ig_store_t *s, const char *key, ig_cached_t **out) {
+    if (!out) return IG_EINVAL;
+    *out = NULL;
+    if (!s || !key) return IG_EINVAL;
     return get_with(s, key, out);
 }
 
@@ -183,21 +154,34 @@ typedef struct {
     ig_cached_t *result;
 } get_req_t;
 
+static void reads_done(ig_store_t *s) {
+    pthread_mutex_lock(&s->rmu);
+    if (--s->reads_inflight == 0) pthread_cond_broadcast(&s->ridle);
+    pthread_mutex_unlock(&s->rmu);
+}
+
 static void get_work(uv_work_t *w) {
     get_req_t *g = w->data;
     g->rc = get_with(g->s, g->key, &g->result);
+    reads_done(g->s); /* last touch of the store: it may be closed from here on */
+    g->s = NULL;
 }
 
+/* On the loop thread. Never touches the store: ig_store_close only waits for get_work. */
 static void get_after(uv_work_t *w, int status) {
     get_req_t *g = w->data;
-    if (status != 0 && g->rc == IG_OK) g->rc = IG_EIO; /* cancelled */
+    if (status != 0) { /* cancelled: get_work never ran */
+        reads_done(g->s);
+        g->rc = status;
+    }
     g->cb(g->arg, g->rc, g->result);
     free(g->key);
     free(g);
 }
 
-int ig_store_get_response_async(ig_store_t *s, uv_loop_t *loop, const char *key,
-                                ig_store_get_cb cb, void *arg) {
+int ig_store_get_response_async(ig_store_t *s, uv_loop_t *loop, const char *key, ig_store_get_cb cb,
+                                void *arg) {
+    if (!s || !loop || !key || !cb) return IG_EINVAL;
     get_req_t *g = calloc(1, sizeof(*g));
     if (!g || !(g->key = strdup(key))) {
         free(g);
@@ -207,8 +191,12 @@ int ig_store_get_response_async(ig_store_t *s, uv_loop_t *loop, const char *key,
     g->cb = cb;
     g->arg = arg;
     g->work.data = g;
+    pthread_mutex_lock(&s->rmu);
+    s->reads_inflight++;
+    pthread_mutex_unlock(&s->rmu);
     int rc = uv_queue_work(loop, &g->work, get_work, get_after);
     if (rc) {
+        reads_done(s);
         free(g->key);
         free(g);
     }

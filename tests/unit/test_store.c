@@ -1,9 +1,15 @@
 /* test_store.c — the store: answers round-trip byte for byte (NUL bytes included), survive
- * close and reopen, are read on the thread pool for the loop, writes are group-committed,
- * the database is WAL and versioned, and a newer schema is refused. */
+ * close and reopen, are read on the thread pool for the loop, writes are group-committed
+ * with each job isolated in its savepoint, other readers (the sqlite3 shell, BI tools) see
+ * committed rows while irisgate runs, the database is WAL and versioned, and a newer schema
+ * or a file that is not a database is refused with a message naming the file. */
 #include "check.h"
 #include "irisgate/store.h"
+/* The generic job queue later writers use (store/writer_int.h): tested here too. */
+#include "../../store/writer_int.h"
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +173,16 @@ static void test_store_refuses_a_newer_schema(void) {
     ig_store_t *s = NULL;
     char err[256] = "";
     CHECK(ig_store_open(dbpath, &s, err, sizeof err) != 0);
+    CHECK(s == NULL);
+    CHECK(strstr(err, dbpath) != NULL);
     CHECK(strstr(err, "newer") != NULL);
+    /* Refused without being touched: still version 999. */
+    sqlite3_open(dbpath, &db);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 999);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
     teardown();
 }
 
@@ -175,7 +190,225 @@ static void test_store_open_error_names_the_file(void) {
     ig_store_t *s = NULL;
     char err[256] = "";
     CHECK(ig_store_open("/nonexistent-dir/x/y.db", &s, err, sizeof err) != 0);
-    CHECK(strstr(err, "/nonexistent-dir/x/y.db") != NULL);
+    CHECK(s == NULL);
+    CHECK_EQ_STR(err, "cannot open /nonexistent-dir/x/y.db: unable to open database file");
+}
+
+/* Counts rows of responses with key, through a connection of the test's own. */
+static int count_key(sqlite3 *db, const char *key) {
+    sqlite3_stmt *q;
+    int n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM responses WHERE key = ?", -1, &q, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int(q, 0);
+    }
+    sqlite3_finalize(q);
+    return n;
+}
+
+static void test_store_empty_body_and_invalid_puts(void) {
+    setup("empty");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    ig_cached_t a = answer("empty", NULL, 0);
+    a.content_type = NULL;
+    CHECK_EQ_INT(ig_store_put_response(s, &a), 0);
+    ig_cached_t nokey = answer(NULL, "x", 1);
+    CHECK_EQ_INT(ig_store_put_response(s, &nokey), IG_EINVAL);
+    ig_cached_t nobody = answer("k", NULL, 3);
+    CHECK_EQ_INT(ig_store_put_response(s, &nobody), IG_EINVAL);
+    ig_store_flush(s);
+    ig_cached_t *got = NULL;
+    CHECK_EQ_INT(ig_store_get_response(s, "empty", &got), 0);
+    CHECK(got && got->body_len == 0 && got->body && got->content_type == NULL);
+    if (got) CHECK_EQ_STR(got->endpoint, "iris-investigate");
+    ig_cached_free(got);
+    ig_store_stats_t st;
+    ig_store_stats(s, &st);
+    CHECK_EQ_INT(st.queued, 1);
+    CHECK_EQ_INT(st.failed, 0);
+    ig_store_close(s);
+    teardown();
+}
+
+/* A job that holds the writer until the test lets it go, so the next jobs queue up and
+ * are taken as one batch. */
+static sem_t job_started, job_release;
+static int run_block(sqlite3 *db, void *arg) {
+    (void)db;
+    (void)arg;
+    sem_post(&job_started);
+    sem_wait(&job_release);
+    return IG_OK;
+}
+
+/* Runs arg (SQL), then fails: whatever it wrote must be rolled back. */
+static int run_sql_then_fail(sqlite3 *db, void *arg) {
+    sqlite3_exec(db, arg, NULL, NULL, NULL);
+    return IG_EIO;
+}
+
+/* Runs arg (SQL) and claims success. */
+static int run_sql(sqlite3 *db, void *arg) {
+    return sqlite3_exec(db, arg, NULL, NULL, NULL) == SQLITE_OK ? IG_OK : IG_EIO;
+}
+
+static int freed_args;
+static void count_free(void *arg) {
+    (void)arg;
+    freed_args++;
+}
+
+static void hold_writer(ig_store_t *s) {
+    CHECK_EQ_INT(ig_writer_submit(s, run_block, NULL, count_free), 0);
+    sem_wait(&job_started); /* the writer has taken the batch holding only this job */
+}
+
+static void test_store_failed_job_is_rolled_back_alone(void) {
+    setup("savepoint");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    sem_init(&job_started, 0, 0);
+    sem_init(&job_release, 0, 0);
+    freed_args = 0;
+    hold_writer(s);
+    ig_cached_t a = answer("before", "a", 1), c = answer("after", "c", 1);
+    ig_store_put_response(s, &a);
+    CHECK_EQ_INT(ig_writer_submit(s, run_sql_then_fail,
+                                  "INSERT INTO responses VALUES('half','e',200,NULL,x'00',1,2)",
+                                  count_free),
+                 0);
+    ig_store_put_response(s, &c);
+    sem_post(&job_release);
+    ig_store_flush(s);
+
+    ig_store_stats_t st;
+    ig_store_stats(s, &st);
+    CHECK_EQ_INT(st.queued, 4);
+    CHECK_EQ_INT(st.committed, 3);
+    CHECK_EQ_INT(st.failed, 1);
+    CHECK_EQ_INT(st.transactions, 2); /* the held job, then the three others together */
+    CHECK_EQ_INT(freed_args, 2);
+    sqlite3 *db;
+    CHECK_EQ_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    CHECK_EQ_INT(count_key(db, "before"), 1);
+    CHECK_EQ_INT(count_key(db, "half"), 0);
+    CHECK_EQ_INT(count_key(db, "after"), 1);
+    sqlite3_close(db);
+    ig_store_close(s);
+    sem_destroy(&job_started);
+    sem_destroy(&job_release);
+    teardown();
+}
+
+static void test_store_counts_jobs_lost_with_their_transaction(void) {
+    /* A job that ends the transaction (as SQLITE_FULL or an I/O error does) takes the jobs
+     * before it in the batch along: they are counted failed, the rest still commits. */
+    setup("lost");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    sem_init(&job_started, 0, 0);
+    sem_init(&job_release, 0, 0);
+    hold_writer(s);
+    ig_cached_t a = answer("lost", "a", 1), c = answer("kept", "c", 1);
+    ig_store_put_response(s, &a);
+    ig_writer_submit(s, run_sql, "ROLLBACK", NULL);
+    ig_store_put_response(s, &c);
+    sem_post(&job_release);
+    ig_store_flush(s);
+    ig_store_stats_t st;
+    ig_store_stats(s, &st);
+    CHECK_EQ_INT(st.committed, 2); /* the held job and "kept" */
+    CHECK_EQ_INT(st.failed, 2);    /* "lost" and the job that rolled back */
+    ig_cached_t *got = NULL;
+    CHECK_EQ_INT(ig_store_get_response(s, "lost", &got), IG_ENOENT);
+    CHECK_EQ_INT(ig_store_get_response(s, "kept", &got), 0);
+    ig_cached_free(got);
+    ig_store_close(s);
+    sem_destroy(&job_started);
+    sem_destroy(&job_release);
+    teardown();
+}
+
+static void test_store_plain_sqlite3_reader_and_schema(void) {
+    setup("reader");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    /* The sqlite3 shell's default: a read-write connection, opened while irisgate writes. */
+    sqlite3 *db;
+    CHECK_EQ_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK_EQ_INT(count_key(db, "r1"), 0);
+    ig_cached_t a = answer("r1", "{}", 2);
+    ig_store_put_response(s, &a);
+    ig_store_flush(s);
+    CHECK_EQ_INT(count_key(db, "r1"), 1);
+    /* The column names BI tools rely on. */
+    sqlite3_stmt *q;
+    const char *want[] = {"key",  "endpoint",   "status",    "content_type",
+                          "body", "fetched_at", "expires_at"};
+    int i = 0;
+    sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('responses') ORDER BY cid", -1, &q,
+                       NULL);
+    while (sqlite3_step(q) == SQLITE_ROW && i < 7) {
+        CHECK_EQ_STR((const char *)sqlite3_column_text(q, 0), want[i]);
+        i++;
+    }
+    sqlite3_finalize(q);
+    CHECK_EQ_INT(i, 7);
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM sqlite_schema WHERE type='index' AND "
+                       "tbl_name='responses' AND sql LIKE '%expires_at%'",
+                       -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    ig_store_close(s);
+    teardown();
+}
+
+static void test_store_close_waits_for_reads_in_flight(void) {
+    setup("inflight");
+    ig_store_t *s;
+    char err[256];
+    ig_store_open(dbpath, &s, err, sizeof err);
+    ig_cached_t a = answer("there", "hello", 5);
+    ig_store_put_response(s, &a);
+    ig_store_flush(s);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    async_calls = async_found = 0;
+    for (int i = 0; i < 20; i++)
+        CHECK_EQ_INT(ig_store_get_response_async(s, &loop, "there", on_get, NULL), 0);
+    ig_store_close(s); /* the reads still run on the pool; their callbacks come on uv_run */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    CHECK_EQ_INT(async_calls, 20);
+    CHECK_EQ_INT(async_found, 20);
+    teardown();
+}
+
+static void test_store_refuses_a_file_that_is_not_a_database(void) {
+    setup("garbage");
+    FILE *f = fopen(dbpath, "w");
+    CHECK(f != NULL);
+    if (f) {
+        for (int i = 0; i < 64; i++)
+            fputs("this is not a database file. ", f);
+        fclose(f);
+    }
+    ig_store_t *s = NULL;
+    char err[256] = "";
+    CHECK(ig_store_open(dbpath, &s, err, sizeof err) != 0);
+    CHECK(s == NULL);
+    CHECK(strstr(err, dbpath) != NULL);
+    CHECK(strstr(err, "not a database") != NULL);
+    teardown();
 }
 
 int main(void) {
@@ -183,7 +416,13 @@ int main(void) {
     RUN(test_store_survives_close_and_reopen);
     RUN(test_store_async_get_on_the_loop);
     RUN(test_store_group_commits_many_puts);
+    RUN(test_store_empty_body_and_invalid_puts);
+    RUN(test_store_failed_job_is_rolled_back_alone);
+    RUN(test_store_counts_jobs_lost_with_their_transaction);
+    RUN(test_store_plain_sqlite3_reader_and_schema);
+    RUN(test_store_close_waits_for_reads_in_flight);
     RUN(test_store_refuses_a_newer_schema);
+    RUN(test_store_refuses_a_file_that_is_not_a_database);
     RUN(test_store_open_error_names_the_file);
     return check_summary();
 }
