@@ -1,356 +1,470 @@
-/* upstream.c — the HTTP client toward the vendor: libcurl's multi interface driven by the
- * caller's libuv loop. CURLMOPT_SOCKETFUNCTION starts and stops one uv_poll_t per socket,
- * CURLMOPT_TIMERFUNCTION arms one uv_timer_t; both lead to curl_multi_socket_action, after
- * which finished transfers are collected with curl_multi_info_read.
+/* upstream.c — the client toward the vendor: one libcurl multi handle driven by the caller's
+ * libuv loop. curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION → one uv_poll_t
+ * per socket) and when to wake it (CURLMOPT_TIMERFUNCTION → one uv_timer_t); both wake-ups
+ * call curl_multi_socket_action and then collect finished transfers with curl_multi_info_read.
  *
- * Never blocks and never starts a thread of its own (curl's threaded resolver does DNS).
- * Owns the multi handle, one easy handle per transfer (xfer_t, freed when its callback has
- * run), the poll contexts (freed in their close callbacks: curl may reuse an fd number at
- * once, so each CURL_POLL_REMOVE closes its context and a later add makes a new one) and
- * the timer. ig_upstream_free fails what is in flight, then frees the struct in the last
- * close callback. Request bodies carry signatures: they are never logged, and wiped.
+ * Never blocks the loop, never starts a thread (DNS is curl's own threaded resolver), never
+ * calls curl_multi_socket_action or user code from inside a curl callback, never logs a
+ * request body (it carries the signature and the vendor user name).
+ *
+ * Life cycle: ig_upstream_new → ig_upstream_request (each owns a req_t until its callback has
+ * run, exactly once, on the loop) → ig_upstream_free, which cancels what is in flight, cleans
+ * the multi handle up and closes the timer and poll handles. The struct is freed by the last
+ * close callback, so it stays valid for the rest of the loop iteration that freed it.
  */
 #include "irisgate/upstream.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define MAX_BODY_BYTES (64u * 1024 * 1024)
+/* A decoded answer larger than this is a broken or hostile upstream (or a gzip bomb). */
+#define UPSTREAM_MAX_BODY ((size_t)64 * 1024 * 1024)
+#define UPSTREAM_CT_MAX 256
 
-typedef struct poll_ctx {
+typedef struct poll_ctx poll_ctx_t;
+typedef struct req req_t;
+
+struct poll_ctx {
     uv_poll_t poll;
+    ig_upstream_t *u;
     curl_socket_t fd;
-    ig_upstream_t *u;
-    struct poll_ctx *prev, *next; /* open contexts, closed at free if curl did not */
-} poll_ctx_t;
+    int closing;
+    poll_ctx_t *prev, *next;
+};
 
-typedef struct xfer {
-    CURL *easy;
+struct req {
     ig_upstream_t *u;
+    CURL *easy;
+    req_t *prev, *next;
     ig_upstream_cb cb;
     void *arg;
-    char *url;
-    char *post;
-    size_t post_len;
-    ig_buf_t body;
-    char *content_type;
-    bool too_big;
+    char *body; /* our copy: CURLOPT_POSTFIELDS does not copy */
+    ig_buf_t out;
+    char content_type[UPSTREAM_CT_MAX];
+    int have_ct;
+    int too_big;
+    uint64_t start_ns;
     char errbuf[CURL_ERROR_SIZE];
-    struct xfer *prev, *next;
-} xfer_t;
+};
 
 struct ig_upstream {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
+    struct curl_slist *headers; /* shared by every easy handle; freed after the multi */
     char *base_url;
     char *ca_file;
-    long timeout_ms, connect_timeout_ms;
-    xfer_t *xfers; /* in flight */
-    poll_ctx_t *polls;
+    long timeout_ms;
+    long connect_timeout_ms;
     unsigned active;
-    unsigned open_handles; /* timer + polls not yet closed */
-    bool freeing;
+    unsigned open_handles; /* timer + poll contexts whose close callback has not run */
+    int closing;
+    req_t *reqs;
+    poll_ctx_t *polls;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init(void) {
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void maybe_free(ig_upstream_t *u) {
-    if (u->freeing && u->open_handles == 0) {
+static void maybe_free_struct(ig_upstream_t *u) {
+    if (u->closing && u->open_handles == 0) {
         free(u->base_url);
         free(u->ca_file);
         free(u);
     }
 }
 
-static void on_handle_closed(uv_handle_t *h) {
-    ig_upstream_t *u;
-    if (h->type == UV_POLL) {
-        poll_ctx_t *pc = h->data;
-        u = pc->u;
-        free(pc);
-    } else {
-        u = h->data;
-    }
+/* ---- poll contexts ---------------------------------------------------------------------- */
+
+static void poll_close_cb(uv_handle_t *h) {
+    poll_ctx_t *c = h->data;
+    ig_upstream_t *u = c->u;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        u->polls = c->next;
+    if (c->next) c->next->prev = c->prev;
+    free(c);
     u->open_handles--;
-    maybe_free(u);
+    maybe_free_struct(u);
 }
 
-static void xfer_free(xfer_t *x) {
-    if (x->post) memset(x->post, 0, x->post_len);
-    free(x->post);
-    free(x->url);
-    free(x->content_type);
-    ig_buf_free(&x->body);
-    free(x);
+static void poll_ctx_close(poll_ctx_t *c) {
+    if (c->closing) return;
+    c->closing = 1;
+    uv_poll_stop(&c->poll);
+    uv_close((uv_handle_t *)&c->poll, poll_close_cb);
 }
 
-static void xfer_unlink(ig_upstream_t *u, xfer_t *x) {
-    if (x->prev) x->prev->next = x->next; else u->xfers = x->next;
-    if (x->next) x->next->prev = x->prev;
-    x->prev = x->next = NULL;
+/* ---- finishing a transfer --------------------------------------------------------------- */
+
+static void req_unlink(req_t *r) {
+    ig_upstream_t *u = r->u;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        u->reqs = r->next;
+    if (r->next) r->next->prev = r->prev;
+    r->prev = r->next = NULL;
     u->active--;
 }
 
-/* Removes x from the multi and reports its result exactly once. */
-static void xfer_finish(ig_upstream_t *u, xfer_t *x, CURLcode res) {
-    xfer_unlink(u, x);
-    ig_upstream_resp_t r = {0};
-    long code = 0;
-    double secs = 0;
-    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &secs);
-    curl_multi_remove_handle(u->multi, x->easy);
-    curl_easy_cleanup(x->easy);
-    r.total_ms = secs * 1000.0;
-    if (res == CURLE_OK && code > 0) {
-        r.status = (int)code;
-        r.content_type = x->content_type;
-        r.body = x->body.data ? x->body.data : "";
-        r.body_len = x->body.len;
-    } else {
-        r.status = 0;
-        r.error = x->too_big ? "answer larger than 64 MiB"
-                  : x->errbuf[0] ? x->errbuf
-                                 : curl_easy_strerror(res);
-    }
-    x->cb(x->arg, &r);
-    xfer_free(x);
+static void req_destroy(req_t *r) {
+    ig_buf_free(&r->out);
+    free(r->body);
+    free(r);
 }
 
-static void check_done(ig_upstream_t *u) {
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(u->multi, &left)) != NULL) {
-        if (m->msg != CURLMSG_DONE) continue;
-        xfer_t *x = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        CURLcode res = m->data.result;
-        if (x) xfer_finish(u, x, res);
+/* Detaches r from curl and from u, calls the user back, frees r. error non-NULL forces a
+ * transport failure (cancel); otherwise the outcome is read from result and the handle. */
+static void req_finish(req_t *r, CURLcode result, const char *error) {
+    ig_upstream_t *u = r->u;
+    ig_upstream_resp_t resp;
+    memset(&resp, 0, sizeof(resp));
+
+    long code = 0;
+    if (!error) {
+        if (r->too_big)
+            error = "upstream answer larger than 64 MiB";
+        else if (result != CURLE_OK)
+            error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(result);
+        else if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code <= 0)
+            error = "no HTTP status in upstream answer";
+    }
+    if (!error) {
+        resp.status = (int)code;
+        resp.content_type = r->have_ct ? r->content_type : NULL;
+        resp.body = r->out.data ? r->out.data : "";
+        resp.body_len = r->out.len;
+    } else {
+        resp.status = 0;
+        resp.error = error;
+        resp.body = "";
+    }
+    resp.total_ms = (double)(ig_mono_ns() - r->start_ns) / 1e6;
+
+    req_unlink(r);
+    if (u->multi) curl_multi_remove_handle(u->multi, r->easy);
+    curl_easy_cleanup(r->easy);
+    r->easy = NULL;
+
+    /* errbuf may be what resp.error points at: r lives until after the callback. */
+    r->cb(r->arg, &resp);
+    req_destroy(r);
+}
+
+/* After every socket action: hand finished transfers to their callbacks. A callback may call
+ * ig_upstream_request or even ig_upstream_free; u itself stays valid (freed only by a close
+ * callback), and u->multi == NULL tells us to stop. */
+static void check_multi_info(ig_upstream_t *u) {
+    CURLMsg *msg;
+    int pending;
+    while (u->multi && (msg = curl_multi_info_read(u->multi, &pending)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        char *priv = NULL;
+        CURLcode result = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        if (priv) req_finish((req_t *)(void *)priv, result, NULL);
     }
 }
+
+/* ---- loop → curl ------------------------------------------------------------------------ */
 
 static void on_poll(uv_poll_t *h, int status, int events) {
-    poll_ctx_t *pc = h->data;
-    ig_upstream_t *u = pc->u;
+    poll_ctx_t *c = h->data;
+    ig_upstream_t *u = c->u;
+    if (!u->multi || c->closing) return;
     int flags = 0;
-    if (status < 0) flags = CURL_CSELECT_ERR;
+    if (status < 0) flags |= CURL_CSELECT_ERR;
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
     int running;
-    curl_multi_socket_action(u->multi, pc->fd, flags, &running);
-    check_done(u);
+    curl_multi_socket_action(u->multi, c->fd, flags, &running);
+    check_multi_info(u);
 }
 
 static void on_timer(uv_timer_t *t) {
     ig_upstream_t *u = t->data;
+    if (!u->multi) return;
     int running;
     curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(u);
+    check_multi_info(u);
 }
 
-static void poll_close(ig_upstream_t *u, poll_ctx_t *pc) {
-    if (pc->prev) pc->prev->next = pc->next; else u->polls = pc->next;
-    if (pc->next) pc->next->prev = pc->prev;
-    uv_poll_stop(&pc->poll);
-    uv_close((uv_handle_t *)&pc->poll, on_handle_closed);
-}
+/* ---- curl → loop (these run inside curl: they only arm and disarm handles) ------------- */
 
 static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
     (void)easy;
     ig_upstream_t *u = userp;
-    poll_ctx_t *pc = socketp;
+    poll_ctx_t *c = socketp;
+
     if (what == CURL_POLL_REMOVE) {
-        if (pc) {
-            poll_close(u, pc);
-            curl_multi_assign(u->multi, s, NULL);
+        /* The fd number may come back at once for a new socket: this context is done. */
+        if (c) {
+            if (!u->closing) curl_multi_assign(u->multi, s, NULL);
+            poll_ctx_close(c);
         }
         return 0;
     }
-    if (!pc) {
-        pc = calloc(1, sizeof(*pc));
-        if (!pc) return -1;
-        pc->fd = s;
-        pc->u = u;
-        if (uv_poll_init_socket(u->loop, &pc->poll, s) != 0) {
-            free(pc);
+    if (u->closing) return 0;
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c) return -1;
+        if (uv_poll_init_socket(u->loop, &c->poll, s) != 0) {
+            free(c);
             return -1;
         }
-        pc->poll.data = pc;
-        pc->next = u->polls;
-        if (u->polls) u->polls->prev = pc;
-        u->polls = pc;
+        c->u = u;
+        c->fd = s;
+        c->poll.data = c;
+        c->next = u->polls;
+        if (u->polls) u->polls->prev = c;
+        u->polls = c;
         u->open_handles++;
-        curl_multi_assign(u->multi, s, pc);
+        curl_multi_assign(u->multi, s, c);
     }
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
-    uv_poll_start(&pc->poll, events, on_poll);
+    if (uv_poll_start(&c->poll, events, on_poll) != 0) return -1;
     return 0;
 }
 
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
     (void)multi;
     ig_upstream_t *u = userp;
-    if (timeout_ms < 0)
+    if (u->closing) return 0;
+    if (timeout_ms < 0) {
         uv_timer_stop(&u->timer);
-    else /* 0 means "soon": from the timer, never recursively from here */
-        uv_timer_start(&u->timer, on_timer, (uint64_t)timeout_ms, 0);
-    return 0;
-}
-
-static size_t write_cb(char *p, size_t size, size_t n, void *userdata) {
-    xfer_t *x = userdata;
-    size_t len = size * n;
-    if (x->body.len + len > MAX_BODY_BYTES) {
-        x->too_big = true;
-        return 0; /* fails the transfer */
+        return 0;
     }
-    return ig_buf_append(&x->body, p, len) == IG_OK ? len : 0;
+    /* 0 means "as soon as possible": the timer fires on the next loop iteration, outside
+     * curl, which is where socket_action may be called. */
+    return uv_timer_start(&u->timer, on_timer, (uint64_t)timeout_ms, 0) == 0 ? 0 : -1;
 }
 
-static size_t header_cb(char *p, size_t size, size_t n, void *userdata) {
-    xfer_t *x = userdata;
-    size_t len = size * n;
-    /* A new status line (a redirect or 100 Continue) starts a new header block. */
-    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-        free(x->content_type);
-        x->content_type = NULL;
-    } else if (len > 13 && strncasecmp(p, "content-type:", 13) == 0) {
-        size_t a = 13, b = len;
-        while (a < b && (p[a] == ' ' || p[a] == '\t')) a++;
-        while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' ')) b--;
-        free(x->content_type);
-        x->content_type = strndup(p + a, b - a);
+/* ---- per-transfer curl callbacks -------------------------------------------------------- */
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    req_t *r = userdata;
+    size_t n = size * nmemb;
+    if (n > UPSTREAM_MAX_BODY - r->out.len) {
+        r->too_big = 1;
+        return 0; /* anything but n fails the transfer with CURLE_WRITE_ERROR */
     }
-    return len;
+    if (ig_buf_append(&r->out, ptr, n) != 0) return 0;
+    return n;
 }
 
-int ig_upstream_new(uv_loop_t *loop, const ig_upstream_opts_t *o, ig_upstream_t **out) {
-    pthread_once(&curl_once, curl_init_once);
+static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata) {
+    req_t *r = userdata;
+    size_t n = size * nitems;
+    static const char name[] = "content-type:";
+    const size_t nl = sizeof(name) - 1;
+
+    /* A new status line (after a 1xx) starts a new header set. */
+    if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+        r->have_ct = 0;
+        r->content_type[0] = '\0';
+    } else if (n > nl && strncasecmp(buf, name, nl) == 0) {
+        const char *v = buf + nl, *end = buf + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        size_t len = (size_t)(end - v);
+        if (len >= sizeof(r->content_type)) len = sizeof(r->content_type) - 1;
+        memcpy(r->content_type, v, len);
+        r->content_type[len] = '\0';
+        r->have_ct = 1;
+    }
+    return n;
+}
+
+/* ---- public API ------------------------------------------------------------------------- */
+
+int ig_upstream_new(uv_loop_t *loop, const ig_upstream_opts_t *opts, ig_upstream_t **out) {
+    if (!loop || !opts || !opts->base_url || !out) return IG_EINVAL;
+    *out = NULL;
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK) return IG_EIO;
+
     ig_upstream_t *u = calloc(1, sizeof(*u));
     if (!u) return IG_ENOMEM;
     u->loop = loop;
-    u->base_url = strdup(o->base_url ? o->base_url : "https://api.domaintools.com");
-    u->ca_file = o->ca_file ? strdup(o->ca_file) : NULL;
-    u->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
-    u->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
-    size_t bl = u->base_url ? strlen(u->base_url) : 0;
-    while (bl && u->base_url[bl - 1] == '/') u->base_url[--bl] = '\0';
+    u->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
+    u->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
+    long max_host = opts->max_host_connections > 0 ? opts->max_host_connections : 32;
+
+    size_t blen = strlen(opts->base_url);
+    while (blen > 0 && opts->base_url[blen - 1] == '/')
+        blen--;
+    u->base_url = strndup(opts->base_url, blen);
+    if (opts->ca_file) u->ca_file = strdup(opts->ca_file);
+    /* Expect: off — a POST over 1 KiB would otherwise wait for a 100 Continue. */
+    struct curl_slist *h =
+        curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+    if (h) {
+        u->headers = h;
+        h = curl_slist_append(h, "Expect:");
+    }
     u->multi = curl_multi_init();
-    if (!u->base_url || !u->multi || (o->ca_file && !u->ca_file)) {
+    if (!u->base_url || (opts->ca_file && !u->ca_file) || !h || !u->multi) {
         if (u->multi) curl_multi_cleanup(u->multi);
+        curl_slist_free_all(u->headers);
         free(u->base_url);
         free(u->ca_file);
         free(u);
         return IG_ENOMEM;
     }
-    long maxconn = o->max_host_connections > 0 ? o->max_host_connections : 32;
+
+    int rc = uv_timer_init(loop, &u->timer);
+    if (rc != 0) {
+        curl_multi_cleanup(u->multi);
+        curl_slist_free_all(u->headers);
+        free(u->base_url);
+        free(u->ca_file);
+        free(u);
+        return rc;
+    }
+    u->timer.data = u;
+    u->open_handles = 1;
+
     curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
     curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
     curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
-    curl_multi_setopt(u->multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxconn);
-    curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, maxconn);
-    uv_timer_init(loop, &u->timer);
-    u->timer.data = u;
-    u->open_handles = 1;
+    curl_multi_setopt(u->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host);
+    /* Idle connections kept for reuse: enough for every busy one to come back. */
+    curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, max_host * 2);
     *out = u;
-    return IG_OK;
+    return 0;
+}
+
+static int setup_easy(ig_upstream_t *u, req_t *r, int is_get, const char *url, size_t body_len) {
+    CURL *e = r->easy;
+    CURLcode c = CURLE_OK;
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (c == CURLE_OK) c = curl_easy_setopt(e, opt, val);                                      \
+    } while (0)
+    SET(CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+    SET(CURLOPT_PRIVATE, (void *)r);
+    SET(CURLOPT_ERRORBUFFER, r->errbuf);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_TIMEOUT_MS, u->timeout_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, u->connect_timeout_ms);
+    SET(CURLOPT_USERAGENT, "irisgate/" IG_VERSION);
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_TCP_KEEPIDLE, 60L);
+    SET(CURLOPT_TCP_KEEPINTVL, 30L);
+    SET(CURLOPT_ACCEPT_ENCODING, "");
+    SET(CURLOPT_WRITEFUNCTION, write_cb);
+    SET(CURLOPT_WRITEDATA, (void *)r);
+    SET(CURLOPT_HEADERFUNCTION, header_cb);
+    SET(CURLOPT_HEADERDATA, (void *)r);
+    if (u->ca_file) SET(CURLOPT_CAINFO, u->ca_file);
+    if (is_get) {
+        SET(CURLOPT_HTTPGET, 1L);
+    } else {
+        SET(CURLOPT_HTTPHEADER, u->headers);
+        SET(CURLOPT_POST, 1L);
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        SET(CURLOPT_POSTFIELDS, r->body);
+    }
+#undef SET
+    return c == CURLE_OK ? 0 : IG_EINVAL;
 }
 
 int ig_upstream_request(ig_upstream_t *u, const char *method, const char *path, const char *body,
                         size_t body_len, ig_upstream_cb cb, void *arg) {
-    if (u->freeing) return IG_EINVAL;
-    bool get = strcmp(method, "GET") == 0;
-    xfer_t *x = calloc(1, sizeof(*x));
-    if (!x) return IG_ENOMEM;
+    if (!u || !path || !cb || (body_len && !body)) return IG_EINVAL;
+    if (u->closing || !u->multi) return UV_ECANCELED;
+    int is_get;
+    if (!method || strcmp(method, "POST") == 0)
+        is_get = 0;
+    else if (strcmp(method, "GET") == 0)
+        is_get = 1;
+    else
+        return IG_EINVAL;
+
+    req_t *r = calloc(1, sizeof(*r));
+    if (!r) return IG_ENOMEM;
+    r->u = u;
+    r->cb = cb;
+    r->arg = arg;
+    r->start_ns = ig_mono_ns();
+
     ig_buf_t url = {0};
     int rc = ig_buf_puts(&url, u->base_url);
-    if (!rc) rc = ig_buf_puts(&url, path);
-    if (!rc && get && body_len) rc = ig_buf_putc(&url, '?') || ig_buf_append(&url, body, body_len);
-    x->easy = curl_easy_init();
-    if (!rc && !get) {
-        x->post = malloc(body_len + 1);
-        if (x->post) {
-            memcpy(x->post, body, body_len);
-            x->post[body_len] = '\0';
-            x->post_len = body_len;
+    if (rc == 0 && path[0] != '/') rc = ig_buf_putc(&url, '/');
+    if (rc == 0) rc = ig_buf_puts(&url, path);
+    if (rc == 0 && is_get && body_len) {
+        rc = ig_buf_putc(&url, '?');
+        if (rc == 0) rc = ig_buf_append(&url, body, body_len);
+    }
+    if (rc == 0 && !is_get) {
+        r->body = malloc(body_len + 1);
+        if (!r->body) {
+            rc = IG_ENOMEM;
+        } else {
+            if (body_len) memcpy(r->body, body, body_len);
+            r->body[body_len] = '\0';
         }
     }
-    if (rc || !x->easy || (!get && !x->post)) {
-        if (url.data) memset(url.data, 0, url.len); /* a GET query holds a signature */
-        ig_buf_free(&url);
-        if (x->easy) curl_easy_cleanup(x->easy);
-        free(x->post);
-        free(x);
-        return IG_ENOMEM;
+    if (rc == 0 && !(r->easy = curl_easy_init())) rc = IG_ENOMEM;
+    if (rc == 0) rc = setup_easy(u, r, is_get, url.data, body_len);
+    ig_buf_free(&url); /* curl keeps its own copy of the URL */
+    if (rc == 0 && curl_multi_add_handle(u->multi, r->easy) != CURLM_OK) rc = IG_ENOMEM;
+    if (rc != 0) {
+        if (r->easy) curl_easy_cleanup(r->easy);
+        req_destroy(r);
+        return rc;
     }
-    x->url = ig_buf_take(&url);
-    x->u = u;
-    x->cb = cb;
-    x->arg = arg;
-    CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_URL, x->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl can undo */
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "irisgate/" IG_VERSION);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, u->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, u->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    if (u->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, u->ca_file);
-    if (!get) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->post);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->post_len);
-    }
-    x->next = u->xfers;
-    if (u->xfers) u->xfers->prev = x;
-    u->xfers = x;
+    r->next = u->reqs;
+    if (u->reqs) u->reqs->prev = r;
+    u->reqs = r;
     u->active++;
-    if (curl_multi_add_handle(u->multi, e) != CURLM_OK) {
-        xfer_unlink(u, x);
-        curl_easy_cleanup(e);
-        x->easy = NULL;
-        xfer_free(x);
-        return IG_ENOMEM;
-    }
-    return IG_OK;
+    return 0;
 }
 
 unsigned ig_upstream_active(const ig_upstream_t *u) {
-    return u->active;
+    return u ? u->active : 0;
+}
+
+static void timer_close_cb(uv_handle_t *h) {
+    ig_upstream_t *u = h->data;
+    u->open_handles--;
+    maybe_free_struct(u);
 }
 
 void ig_upstream_free(ig_upstream_t *u) {
-    if (!u || u->freeing) return;
-    u->freeing = true;
-    while (u->xfers) {
-        xfer_t *x = u->xfers;
-        xfer_unlink(u, x);
-        curl_multi_remove_handle(u->multi, x->easy); /* CURL_POLL_REMOVE closes its polls */
-        curl_easy_cleanup(x->easy);
-        ig_upstream_resp_t r = {.status = 0, .error = "cancelled"};
-        x->cb(x->arg, &r);
-        xfer_free(x);
-    }
+    if (!u || u->closing) return;
+    u->closing = 1;
+    uv_timer_stop(&u->timer);
+
+    /* Callbacks may call ig_upstream_request (refused now) but not touch the list we walk. */
+    while (u->reqs)
+        req_finish(u->reqs, CURLE_OK, "cancelled");
+
     curl_multi_cleanup(u->multi);
     u->multi = NULL;
-    while (u->polls) poll_close(u, u->polls);
-    uv_timer_stop(&u->timer);
-    uv_close((uv_handle_t *)&u->timer, on_handle_closed);
+    curl_slist_free_all(u->headers);
+    u->headers = NULL;
+
+    /* Whatever curl did not remove itself during cleanup is closed here. */
+    for (poll_ctx_t *c = u->polls; c; c = c->next)
+        poll_ctx_close(c);
+    uv_close((uv_handle_t *)&u->timer, timer_close_cb);
 }
