@@ -58,7 +58,8 @@ class Proc:
         raise RuntimeError("%s did not start: %r\n%s" % (self.name, line, self.stderr()))
 
     def stderr(self):
-        self.stderr_f.flush()
+        if not self.stderr_f.closed:
+            self.stderr_f.flush()
         with open(self.stderr_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
