@@ -370,6 +370,23 @@ static void send_continue(ig_http_conn_t *c) {
     c->nwrites++;
 }
 
+/* Writes what the socket takes now; true when nothing is left, otherwise *bufs and *n
+ * describe the rest (partly written buffers are advanced in place). */
+static bool try_write_all(ig_http_conn_t *c, uv_buf_t **bufs, unsigned *n) {
+    int w = uv_try_write((uv_stream_t *)&c->tcp, *bufs, *n);
+    if (w < 0) return false;
+    size_t left = (size_t)w;
+    while (*n && left >= (*bufs)->len) {
+        left -= (*bufs)->len;
+        (*bufs)++;
+        (*n)--;
+    }
+    if (!*n) return true;
+    (*bufs)->base += left;
+    (*bufs)->len -= (unsigned)left;
+    return false;
+}
+
 /* Writes every answered request at the head of the queue, in order. */
 static void flush(ig_http_conn_t *c) {
     while (c->qhead && c->qhead->answered && !c->closing) {
@@ -377,7 +394,18 @@ static void flush(ig_http_conn_t *c) {
         req_t *r = (req_t *)q;
         dequeue(c, q);
         unsigned n = (r->head_only || q->out[1].len == 0) ? 1 : 2;
-        if (uv_write(&r->wr, (uv_stream_t *)&c->tcp, q->out, n, on_write) != 0) {
+        uv_buf_t *bufs = q->out;
+        /* Nothing else in flight: try the socket directly, most answers fit at once. */
+        if (!c->nwrites && try_write_all(c, &bufs, &n)) {
+            bool last = !q->keep_alive;
+            c->nwrites++;
+            req_release(r);
+            req_recycle(c, r);
+            after_write(c, 0, last);
+            if (last) return;
+            continue;
+        }
+        if (uv_write(&r->wr, (uv_stream_t *)&c->tcp, bufs, n, on_write) != 0) {
             req_release(r);
             req_destroy(r);
             conn_close(c);
