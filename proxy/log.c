@@ -50,18 +50,26 @@ int ig_log_open(const char *path, uv_loop_t *loop, char *err, size_t errlen) {
 
 void ig_log(const char *fmt, ...) {
     FILE *f = log_f ? log_f : stderr;
-    char ts[32];
+    /* The loop thread and the store's writer both log: the stream's lock keeps lines whole
+     * and guards the timestamp, whose seconds part is formatted once per second. */
+    flockfile(f);
+    static char ts[32];
+    static time_t ts_sec = -1;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    struct tm tm;
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (now.tv_sec != ts_sec) {
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+        ts_sec = now.tv_sec;
+    }
     fprintf(f, "%s.%03ldZ ", ts, now.tv_nsec / 1000000);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(f, fmt, ap);
     va_end(ap);
-    fputc('\n', f);
+    putc_unlocked('\n', f);
+    funlockfile(f);
 }
 
 void ig_log_flush(void) {
