@@ -77,10 +77,11 @@ static void greq_free(greq_t *r) {
 
 static void log_request(greq_t *r, int status, size_t bytes) {
     const ig_http_req_t *q = r->req;
-    double ms = (double)(ig_mono_ns() - q->start_ns) / 1e6;
+    uint64_t us = (ig_mono_ns() - q->start_ns) / 1000;
     int klen = r->key.len > 300 ? 300 : (int)r->key.len;
-    ig_log("%s %s %s %s %s %d %.2fms %zuB \"%.*s%s\"", q->peer, r->user[0] ? r->user : "-",
-           q->method_str, ig_endpoint_name(r->ep), r->outcome ? r->outcome : "-", status, ms,
+    ig_log("%s %s %s %s %s %d %llu.%02llums %zuB \"%.*s%s\"", q->peer, r->user[0] ? r->user : "-",
+           q->method_str, ig_endpoint_name(r->ep), r->outcome ? r->outcome : "-", status,
+           (unsigned long long)(us / 1000), (unsigned long long)(us % 1000 / 10),
            bytes, klen, r->key.data ? r->key.data : "", r->key.len > 300 ? "..." : "");
 }
 
@@ -150,6 +151,9 @@ static void keep(ig_gateway_t *g, const char *key, size_t key_len, ig_endpoint_t
     if (ig_store_put_response(g->store, &c) != IG_OK)
         ig_log("store: could not queue the answer for %.*s", (int)(key_len > 200 ? 200 : key_len),
                key);
+    /* Normalized on the writer thread; the client's answer never waits for it. */
+    if (ig_store_ingest(g->store, c.endpoint, body->data, body->len, fetched_at) != IG_OK)
+        ig_log("store: could not queue the %s answer for the intel tables", c.endpoint);
 }
 
 /* ---- upstream ------------------------------------------------------------------------- */

@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM. The only place that calls exit status into being.
  */
 #include "irisgate/cli_admin.h"
+#include "irisgate/cli_import.h"
 #include "irisgate/config.h"
 #include "irisgate/gateway.h"
 #include "irisgate/http.h"
@@ -14,6 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The store's reports (writer thread) go to the request log; ig_log is thread-safe. */
+static void store_log(const char *msg) {
+    ig_log("store: %s", msg);
+}
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -26,6 +32,7 @@ static void usage(FILE *f) {
             "                                              manage the proxy's users\n"
             "  irisgate upstream set USERNAME [--secrets PATH]\n"
             "                                              store the vendor credential (key on stdin)\n"
+            "  irisgate import [--db PATH] FILE...         store saved Iris answers in the database\n"
             "  irisgate version\n",
             IG_VERSION);
 }
@@ -112,6 +119,7 @@ static int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "irisgate: %s\n", err);
         goto out;
     }
+    ig_store_set_log(store, store_log);
     if (ig_gateway_new(&sv.loop, &cfg, &sec, up_user, up_key, store, &sv.gw, err,
                        sizeof(err)) != IG_OK) {
         fprintf(stderr, "irisgate: %s\n", err);
@@ -162,6 +170,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "user") == 0) return ig_cli_user(argc - 1, argv + 1);
     if (strcmp(cmd, "upstream") == 0) return ig_cli_upstream(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0) return ig_cli_import(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("irisgate %s\n", IG_VERSION);
         return 0;

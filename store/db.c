@@ -36,6 +36,7 @@ static const struct {
     const char *sql;
 } migrations[] = {
     {"cached answers", schema_responses}, /* user_version 1 */
+    {"intel tables", ig_schema_intel},    /* user_version 2 */
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -154,7 +155,7 @@ static int open_rw(const char *path, sqlite3 **out, char *err, size_t errlen) {
         ig_db_close(db);
         return IG_EIO;
     }
-    if (sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL) !=
+    if (sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;", NULL, NULL, NULL) !=
         SQLITE_OK)
         return fail(db, path, err, errlen);
     int mrc = migrate(db, path, err, errlen);

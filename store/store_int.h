@@ -26,6 +26,7 @@ struct ig_store {
     uint64_t ndone;   /* jobs ever finished, committed or failed */
     bool stop;
     ig_store_stats_t st;
+    void (*log)(const char *msg); /* ig_store_set_log; NULL: stderr */
 
     /* Read-only connections borrowed by the thread pool and blocking reads (db.c). */
     pthread_mutex_t rmu;
@@ -45,5 +46,19 @@ void ig_db_close(sqlite3 *db);
 /* A read-only connection from the pool (opened on first need), and back. */
 sqlite3 *ig_db_reader_get(ig_store_t *s);
 void ig_db_reader_put(ig_store_t *s, sqlite3 *db);
+
+/* Reports msg through the log hook (ig_store_set_log), or to stderr. Any thread. */
+void ig_store_log(ig_store_t *s, const char *msg);
+
+/* The intel tables' schema (schema_intel.c), applied by a migration in db.c. */
+extern const char ig_schema_intel[];
+
+/* Normalizes one Iris answer into the intel tables on db (ingest.c): the caller holds a
+ * transaction or savepoint and rolls it back on failure, so a rejected answer leaves no
+ * row. Returns IG_OK and the number of domain results in *ndomains, IG_EINVAL with a
+ * message in err (never holding a secret) for an answer that is not Iris JSON, or
+ * IG_EIO/IG_ENOMEM for SQLite or memory failures. observed_at: epoch seconds. */
+int ig_ingest_answer(sqlite3 *db, const char *endpoint, const char *body, size_t len,
+                     int64_t observed_at, size_t *ndomains, char *err, size_t errlen);
 
 #endif

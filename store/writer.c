@@ -51,26 +51,30 @@ int ig_writer_submit(ig_store_t *s, int (*run)(sqlite3 *, void *), void *arg,
     return IG_OK;
 }
 
-static void report(sqlite3 *db, const char *what) {
-    fprintf(stderr, "irisgate store: %s: %s\n", what, sqlite3_errmsg(db));
+static void report(ig_store_t *s, const char *what) {
+    char msg[300];
+    snprintf(msg, sizeof(msg), "%s: %s", what, sqlite3_errmsg(s->wdb));
+    ig_store_log(s, msg);
 }
 
-static bool begin(sqlite3 *db) {
+static bool begin(ig_store_t *s) {
+    sqlite3 *db = s->wdb;
     for (int i = 0; i < BEGIN_TRIES; i++)
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) return true;
-    report(db, "cannot begin a transaction");
+    report(s, "cannot begin a transaction");
     return false;
 }
 
 /* COMMIT; on failure the transaction is rolled back (its jobs are lost, and counted). */
-static bool commit(sqlite3 *db) {
+static bool commit(ig_store_t *s) {
+    sqlite3 *db = s->wdb;
     int rc = SQLITE_ERROR;
     for (int i = 0; i < BEGIN_TRIES; i++) {
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         if (rc != SQLITE_BUSY) break; /* BUSY leaves the transaction open: try again */
     }
     if (rc == SQLITE_OK) return true;
-    report(db, "commit failed");
+    report(s, "commit failed");
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return false;
 }
@@ -95,13 +99,13 @@ static void run_batch(ig_store_t *s, ig_job_t *batch, uint64_t *ok, uint64_t *fa
     bool in_txn = false;
     uint64_t pending = 0; /* jobs in the open transaction */
     for (ig_job_t *j = batch; j; j = j->next) {
-        if (!in_txn && !(in_txn = begin(db))) {
+        if (!in_txn && !(in_txn = begin(s))) {
             (*failed)++;
             continue;
         }
         bool good = run_job(db, j);
         if (sqlite3_get_autocommit(db)) {
-            report(db, "a write rolled back its whole transaction");
+            report(s, "a write rolled back its whole transaction");
             *failed += pending + 1;
             pending = 0;
             in_txn = false;
@@ -113,7 +117,7 @@ static void run_batch(ig_store_t *s, ig_job_t *batch, uint64_t *ok, uint64_t *fa
             (*failed)++;
     }
     if (!in_txn) return;
-    if (commit(db)) {
+    if (commit(s)) {
         *ok += pending;
         (*txns)++;
     } else {

@@ -50,12 +50,34 @@ int ig_store_get_response_async(ig_store_t *s, uv_loop_t *loop, const char *key,
 /* The same, blocking: for the command line and tests, never on the loop. */
 int ig_store_get_response(ig_store_t *s, const char *key, ig_cached_t **out);
 
+/* ---- the intel tables (docs/schema.md) ---- */
+
+/* Queues one Iris answer (Investigate, Enrich or legacy Iris JSON, with or without the
+ * {"response": ...} wrapper) for normalization on the writer thread: every domain result
+ * lands in the intel tables, or, when the answer cannot be parsed, none of it does (the
+ * rejection is counted in stats.ingest_rejected and reported to the log hook). endpoint
+ * is "iris-investigate", "iris-enrich" or "iris"; observed_at is epoch seconds. Copies
+ * body; returns at once. */
+int ig_store_ingest(ig_store_t *s, const char *endpoint, const char *body, size_t len,
+                    int64_t observed_at);
+
+/* The same, blocking until committed, for `irisgate import` and tests (never on the loop):
+ * *ndomains receives how many domain results were stored. IG_EINVAL with a message in err
+ * when body is not an Iris answer. endpoint NULL: guessed from the answer's shape. */
+int ig_store_import(ig_store_t *s, const char *endpoint, const char *body, size_t len,
+                    int64_t observed_at, size_t *ndomains, char *err, size_t errlen);
+
+/* Where the store reports what it could not keep (a rejected answer, a failed batch): fn
+ * is called on the writer thread with a message that never holds a secret. NULL: stderr. */
+void ig_store_set_log(ig_store_t *s, void (*fn)(const char *msg));
+
 /* Blocks until everything queued so far is committed. Never on the loop. */
 int ig_store_flush(ig_store_t *s);
 
 /* Counters for logs and tests. */
 typedef struct {
     uint64_t queued, committed, transactions, failed;
+    uint64_t ingested_answers, ingested_domains, ingest_rejected;
 } ig_store_stats_t;
 void ig_store_stats(ig_store_t *s, ig_store_stats_t *out);
 

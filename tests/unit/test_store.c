@@ -411,6 +411,87 @@ static void test_store_refuses_a_file_that_is_not_a_database(void) {
     teardown();
 }
 
+static int count_rows(const char *sql) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int n = -1;
+    sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_store_migrates_a_version_1_file_keeping_its_answers(void) {
+    setup("v1");
+    sqlite3 *db;
+    sqlite3_open(dbpath, &db);
+    /* The schema of user_version 1, as shipped. */
+    CHECK_EQ_INT(sqlite3_exec(db,
+                              "CREATE TABLE responses (key TEXT PRIMARY KEY, endpoint TEXT NOT "
+                              "NULL, status INTEGER NOT NULL, content_type TEXT, body BLOB NOT "
+                              "NULL, fetched_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) "
+                              "WITHOUT ROWID; INSERT INTO responses VALUES ('k', "
+                              "'iris-enrich', 200, 'application/json', 'body', 1, 2); PRAGMA "
+                              "user_version=1;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    ig_cached_t *c = NULL;
+    CHECK_EQ_INT(ig_store_get_response(s, "k", &c), 0);
+    CHECK(c && c->body_len == 4 && memcmp(c->body, "body", 4) == 0);
+    ig_cached_free(c);
+    ig_store_close(s);
+    CHECK_EQ_INT(count_rows("PRAGMA user_version"), 2);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domains"), 0);
+    teardown();
+}
+
+static char logged[512];
+static void capture_log(const char *msg) {
+    snprintf(logged, sizeof logged, "%s", msg);
+}
+
+static void test_store_ingest_queues_answers_and_logs_rejections(void) {
+    setup("ingest");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    ig_store_set_log(s, capture_log);
+    const char *good = "{\"response\":{\"limit_exceeded\":false,\"results_count\":2,\"results\":["
+                       "{\"domain\":\"One.example\",\"ip\":[{\"address\":{\"value\":\"192.0.2.1\","
+                       "\"count\":2}}]},{\"domain\":\"two.example\",\"ip\":[{\"address\":"
+                       "{\"value\":\"192.0.2.1\",\"count\":2}}]}],\"missing_domains\":[]}}";
+    CHECK_EQ_INT(ig_store_ingest(s, "iris-investigate", good, strlen(good), 1700000000), 0);
+    const char *bad = "{\"response\":{\"results\":[{\"domain\":\"three.example\"";
+    CHECK_EQ_INT(ig_store_ingest(s, "iris-investigate", bad, strlen(bad), 1700000000), 0);
+    ig_store_flush(s);
+    ig_store_stats_t st;
+    ig_store_stats(s, &st);
+    CHECK_EQ_INT((int)st.ingested_answers, 1);
+    CHECK_EQ_INT((int)st.ingested_domains, 2);
+    CHECK_EQ_INT((int)st.ingest_rejected, 1);
+    CHECK(strstr(logged, "iris-investigate answer not stored") != NULL);
+
+    size_t n = 99;
+    CHECK_EQ_INT(ig_store_import(s, NULL, good, strlen(good), 1700000100, &n, err, sizeof err), 0);
+    CHECK_EQ_INT((int)n, 2);
+    CHECK(ig_store_import(s, NULL, bad, strlen(bad), 1700000100, &n, err, sizeof err) == IG_EINVAL);
+    CHECK_EQ_INT((int)n, 0);
+    CHECK(err[0] != '\0');
+    ig_store_close(s);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domains"), 2);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domains WHERE domain = 'three.example'"), 0);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domain_pivots JOIN pivots USING (pivot_id) "
+                            "WHERE field = 'ip' AND value = '192.0.2.1'"),
+                 2);
+    teardown();
+}
+
 int main(void) {
     RUN(test_store_round_trip_binary_body_and_replace);
     RUN(test_store_survives_close_and_reopen);
@@ -424,5 +505,7 @@ int main(void) {
     RUN(test_store_refuses_a_newer_schema);
     RUN(test_store_refuses_a_file_that_is_not_a_database);
     RUN(test_store_open_error_names_the_file);
+    RUN(test_store_migrates_a_version_1_file_keeping_its_answers);
+    RUN(test_store_ingest_queues_answers_and_logs_rejections);
     return check_summary();
 }

@@ -1,0 +1,241 @@
+/* schema_intel.c — the normalized intel tables and the BI views: the SQL text of the
+ * "intel tables" migration (db.c applies it once, in its own transaction).
+ *
+ * What the tables hold and how to query them is docs/schema.md; keep the two in step.
+ * Conventions, for analysts as much as for code:
+ *   - every domain is one row of `domains`, found by its lower-case name; other tables
+ *     point at it by `domain_id`;
+ *   - the "current" tables (ips, name_servers, ...) hold what the latest fetch said and
+ *     are replaced whole on every fetch; history lives in `domain_pivots`,
+ *     `domain_history` and `risk_history`, which are only ever extended;
+ *   - times our store observed something are UTC text 'YYYY-MM-DD HH:MM:SS' (what SQLite's
+ *     datetime() gives, so `>= datetime('now','-7 days')` just works); the vendor's dates
+ *     stay as the vendor wrote them ('YYYY-MM-DD', or ISO 8601 for first_seen);
+ *   - `pivots.field` is the Iris Investigate search parameter that pivots on the value.
+ * Never edit this text once shipped: a change is a new migration appended in db.c.
+ */
+#include "store_int.h"
+
+const char ig_schema_intel[] =
+    /* ---- one row per domain: the latest answer's scalar fields ---- */
+    "CREATE TABLE domains ("
+    "  domain_id INTEGER PRIMARY KEY,"
+    "  domain TEXT NOT NULL UNIQUE,"
+    "  tld TEXT,"
+    "  active INTEGER,"                   /* 1, 0, or NULL when not sent */
+    "  create_date TEXT,"                 /* YYYY-MM-DD */
+    "  expiration_date TEXT,"             /* YYYY-MM-DD */
+    "  first_seen TEXT,"                  /* vendor's first_seen, ISO 8601 */
+    "  registrar TEXT,"
+    "  registrar_status TEXT,"            /* comma-separated, as listed */
+    "  registrant_name TEXT,"
+    "  registrant_org TEXT,"
+    "  website_title TEXT,"
+    "  website_response INTEGER,"         /* HTTP status of the site */
+    "  server_type TEXT,"
+    "  redirect TEXT,"
+    "  redirect_domain TEXT,"
+    "  spf_info TEXT,"
+    "  popularity_rank REAL,"
+    "  alexa INTEGER,"
+    "  risk_score INTEGER,"               /* 0-100 */
+    "  data_updated TEXT,"                /* vendor's data_updated_timestamp */
+    "  whois_url TEXT,"
+    "  source TEXT NOT NULL,"             /* iris-investigate, iris-enrich, iris */
+    "  first_fetched TEXT NOT NULL,"      /* when our store first saw the domain */
+    "  last_fetched TEXT NOT NULL"        /* when the current rows were fetched */
+    ");"
+    "CREATE INDEX domains_last_fetched ON domains(last_fetched);"
+    "CREATE INDEX domains_risk_score ON domains(risk_score);"
+    "CREATE INDEX domains_create_date ON domains(create_date);"
+
+    /* the latest result object exactly as the vendor sent it (new fields included) */
+    "CREATE TABLE domain_raw ("
+    "  domain_id INTEGER PRIMARY KEY REFERENCES domains(domain_id),"
+    "  endpoint TEXT NOT NULL,"
+    "  fetched_at TEXT NOT NULL,"
+    "  json TEXT NOT NULL"
+    ");"
+
+    /* ---- current multi-valued attributes (replaced on every fetch) ---- */
+    "CREATE TABLE ips ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  position INTEGER NOT NULL,"        /* order in the answer, from 0 */
+    "  address TEXT NOT NULL,"
+    "  asn INTEGER,"                      /* the first ASN */
+    "  asns TEXT,"                        /* every ASN, comma-separated */
+    "  country_code TEXT,"                /* lower case */
+    "  isp TEXT,"
+    "  PRIMARY KEY (domain_id, position)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX ips_address ON ips(address);"
+
+    "CREATE TABLE name_servers ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  position INTEGER NOT NULL,"
+    "  host TEXT NOT NULL,"
+    "  domain TEXT,"
+    "  ips TEXT,"                         /* comma-separated */
+    "  PRIMARY KEY (domain_id, position)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX name_servers_host ON name_servers(host);"
+
+    "CREATE TABLE mail_servers ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  position INTEGER NOT NULL,"
+    "  host TEXT NOT NULL,"
+    "  domain TEXT,"
+    "  priority INTEGER,"
+    "  ips TEXT,"                         /* comma-separated */
+    "  PRIMARY KEY (domain_id, position)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX mail_servers_host ON mail_servers(host);"
+
+    "CREATE TABLE contacts ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  role TEXT NOT NULL,"               /* registrant, admin, billing, technical */
+    "  name TEXT, org TEXT, street TEXT, city TEXT, state TEXT, postal TEXT,"
+    "  country TEXT,"                     /* lower case */
+    "  phone TEXT, fax TEXT,"
+    "  emails TEXT,"                      /* comma-separated */
+    "  PRIMARY KEY (domain_id, role)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE emails ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  source TEXT NOT NULL,"             /* registrant, admin, billing, technical, soa,
+                                             additional_whois, ssl */
+    "  email TEXT NOT NULL,"
+    "  PRIMARY KEY (domain_id, source, email)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX emails_email ON emails(email);"
+
+    "CREATE TABLE ssl ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  position INTEGER NOT NULL,"
+    "  hash TEXT,"                        /* SHA-1 hex */
+    "  subject TEXT, organization TEXT, email TEXT,"
+    "  common_name TEXT, issuer_common_name TEXT,"
+    "  alt_names TEXT,"                   /* comma-separated */
+    "  not_before TEXT, not_after TEXT,"  /* YYYY-MM-DD */
+    "  duration INTEGER,"                 /* days */
+    "  PRIMARY KEY (domain_id, position)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX ssl_hash ON ssl(hash);"
+
+    "CREATE TABLE risk_components ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  name TEXT NOT NULL,"               /* proximity, threat_profile, ..._malware, ... */
+    "  risk_score INTEGER,"
+    "  evidence TEXT,"                    /* comma-separated */
+    "  threats TEXT,"                     /* comma-separated */
+    "  PRIMARY KEY (domain_id, name)"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE tracking_codes ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  kind TEXT NOT NULL,"               /* the search parameter: adsense, ga4, ... */
+    "  code TEXT NOT NULL,"
+    "  PRIMARY KEY (domain_id, kind, code)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tracking_codes_code ON tracking_codes(code);"
+
+    "CREATE TABLE tags ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  label TEXT NOT NULL,"
+    "  scope TEXT,"
+    "  tagged_at TEXT,"
+    "  PRIMARY KEY (domain_id, label)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tags_label ON tags(label);"
+
+    /* ---- pivots: every (field, value) seen, its latest vendor count, its domains ---- */
+    "CREATE TABLE pivots ("
+    "  pivot_id INTEGER PRIMARY KEY,"
+    "  field TEXT NOT NULL,"              /* Iris Investigate search parameter */
+    "  value TEXT NOT NULL,"
+    "  count INTEGER,"                    /* vendor's guided-pivot count; NULL if never sent */
+    "  count_at TEXT,"                    /* when that count was observed */
+    "  UNIQUE (field, value)"
+    ");"
+
+    /* history of domain <-> value: current when last_seen = domains.last_fetched */
+    "CREATE TABLE domain_pivots ("
+    "  pivot_id INTEGER NOT NULL REFERENCES pivots(pivot_id),"
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  first_seen TEXT NOT NULL,"
+    "  last_seen TEXT NOT NULL,"
+    "  PRIMARY KEY (pivot_id, domain_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX domain_pivots_domain ON domain_pivots(domain_id, pivot_id);"
+
+    /* history of the scalar attributes that are not pivots */
+    "CREATE TABLE domain_history ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  attr TEXT NOT NULL,"               /* a column name of domains */
+    "  value TEXT NOT NULL,"
+    "  first_seen TEXT NOT NULL,"
+    "  last_seen TEXT NOT NULL,"
+    "  PRIMARY KEY (domain_id, attr, value)"
+    ") WITHOUT ROWID;"
+
+    /* one row per fetch that carried a risk score */
+    "CREATE TABLE risk_history ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  observed_at TEXT NOT NULL,"
+    "  risk_score INTEGER,"
+    "  proximity INTEGER,"
+    "  threat_profile INTEGER,"
+    "  threat_profile_malware INTEGER,"
+    "  threat_profile_phishing INTEGER,"
+    "  threat_profile_spam INTEGER,"
+    "  PRIMARY KEY (domain_id, observed_at)"
+    ") WITHOUT ROWID;"
+
+    /* ---- views for BI ---- */
+    "CREATE VIEW v_domains AS SELECT"
+    "  d.domain_id, d.domain, d.tld, d.active, d.risk_score,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'proximity') AS risk_proximity,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile') AS risk_threat_profile,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile_malware') AS risk_malware,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile_phishing') AS risk_phishing,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile_spam') AS risk_spam,"
+    "  d.create_date, d.expiration_date,"
+    "  CAST(julianday('now') - julianday(d.create_date) AS INTEGER) AS age_days,"
+    "  d.first_seen, d.registrar, d.registrant_name, d.registrant_org,"
+    "  i.address AS ip, i.country_code AS ip_country_code, i.asn AS ip_asn, i.isp AS ip_isp,"
+    "  (SELECT group_concat(host, ',') FROM (SELECT host FROM name_servers n"
+    "     WHERE n.domain_id = d.domain_id ORDER BY position)) AS name_servers,"
+    "  (SELECT count(*) FROM mail_servers m WHERE m.domain_id = d.domain_id) AS mx_count,"
+    "  (SELECT hash FROM ssl s WHERE s.domain_id = d.domain_id ORDER BY position LIMIT 1)"
+    "     AS ssl_hash,"
+    "  d.website_title, d.server_type, d.redirect_domain, d.popularity_rank,"
+    "  d.source, d.first_fetched, d.last_fetched"
+    " FROM domains d LEFT JOIN ips i ON i.domain_id = d.domain_id AND i.position = 0;"
+
+    "CREATE VIEW v_pivot_counts AS SELECT"
+    "  p.field, p.value, p.count AS vendor_count, p.count_at,"
+    "  (SELECT count(*) FROM domain_pivots dp JOIN domains d ON d.domain_id = dp.domain_id"
+    "     WHERE dp.pivot_id = p.pivot_id AND dp.last_seen = d.last_fetched) AS stored_count,"
+    "  (SELECT count(*) FROM domain_pivots dp WHERE dp.pivot_id = p.pivot_id) AS ever_count"
+    " FROM pivots p;"
+
+    /* every attribute value a domain gained or lost, with when */
+    "CREATE VIEW v_domain_changes AS"
+    " SELECT d.domain, p.field AS attr, p.value, dp.first_seen, dp.last_seen,"
+    "  dp.last_seen = d.last_fetched AS current,"
+    "  CASE WHEN dp.last_seen < d.last_fetched THEN 'removed'"
+    "   WHEN dp.first_seen > d.first_fetched THEN 'added' ELSE 'initial' END AS change"
+    " FROM domain_pivots dp JOIN pivots p ON p.pivot_id = dp.pivot_id"
+    "  JOIN domains d ON d.domain_id = dp.domain_id"
+    " UNION ALL"
+    " SELECT d.domain, h.attr, h.value, h.first_seen, h.last_seen,"
+    "  h.last_seen = d.last_fetched AS current,"
+    "  CASE WHEN h.last_seen < d.last_fetched THEN 'removed'"
+    "   WHEN h.first_seen > d.first_fetched THEN 'added' ELSE 'initial' END AS change"
+    " FROM domain_history h JOIN domains d ON d.domain_id = h.domain_id;";
