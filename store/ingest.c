@@ -118,7 +118,7 @@ static const char *const SQL[S_N] = {
     [S_PIVOT_INS] = "INSERT INTO pivots(field, value, count, count_at) VALUES(?1, ?2, ?3, ?4)",
     [S_PIVOT_COUNT] = "UPDATE pivots SET count = ?2, count_at = ?3 WHERE pivot_id = ?1",
     [S_DPIVOT] = "INSERT INTO domain_pivots(pivot_id, domain_id, first_seen, last_seen)"
-                 " VALUES(?1, ?2, ?3, ?3) ON CONFLICT(pivot_id, domain_id) DO UPDATE SET"
+                 " VALUES(?1, ?2, ?3, ?3) ON CONFLICT(domain_id, pivot_id) DO UPDATE SET"
                  " first_seen = min(domain_pivots.first_seen, excluded.first_seen),"
                  " last_seen = max(domain_pivots.last_seen, excluded.last_seen)",
     [S_HIST] = "INSERT INTO domain_history(domain_id, attr, value, first_seen, last_seen)"

@@ -165,9 +165,9 @@ const char ig_schema_intel[] =
     "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
     "  first_seen TEXT NOT NULL,"
     "  last_seen TEXT NOT NULL,"
-    "  PRIMARY KEY (pivot_id, domain_id)"
+    "  PRIMARY KEY (domain_id, pivot_id)" /* a domain's rows together: cheap to write */
     ") WITHOUT ROWID;"
-    "CREATE INDEX domain_pivots_domain ON domain_pivots(domain_id, pivot_id);"
+    "CREATE INDEX domain_pivots_pivot ON domain_pivots(pivot_id, domain_id);"
 
     /* history of the scalar attributes that are not pivots */
     "CREATE TABLE domain_history ("
