@@ -5,6 +5,7 @@
  */
 #include "irisgate/cli_admin.h"
 #include "irisgate/cli_import.h"
+#include "irisgate/cli_sql.h"
 #include "irisgate/config.h"
 #include "irisgate/gateway.h"
 #include "irisgate/http.h"
@@ -33,6 +34,7 @@ static void usage(FILE *f) {
             "  irisgate upstream set USERNAME [--secrets PATH]\n"
             "                                              store the vendor credential (key on stdin)\n"
             "  irisgate import [--db PATH] FILE...         store saved Iris answers in the database\n"
+            "  irisgate sql [--db PATH] [SQL]              query it with the SQL module (docs/sql.md)\n"
             "  irisgate version\n",
             IG_VERSION);
 }
@@ -171,6 +173,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "user") == 0) return ig_cli_user(argc - 1, argv + 1);
     if (strcmp(cmd, "upstream") == 0) return ig_cli_upstream(argc - 1, argv + 1);
     if (strcmp(cmd, "import") == 0) return ig_cli_import(argc - 1, argv + 1);
+    if (strcmp(cmd, "sql") == 0) return ig_cli_sql(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("irisgate %s\n", IG_VERSION);
         return 0;
