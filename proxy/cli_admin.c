@@ -1,4 +1,4 @@
-/* cli_admin.c — the admin commands of the irisgate binary: `user add|list|remove` and
+/* cli_admin.c — the admin commands of the irisgate binary: `user add|list|remove|set` and
  * `upstream set|show`, which edit the secrets file through secrets.c.
  *
  * Owns: argument parsing and messages of those commands, finding the secrets path (--secrets,
@@ -11,6 +11,7 @@
  */
 #include "irisgate/cli_admin.h"
 #include "irisgate/config.h"
+#include "irisgate/limiter.h"
 #include "irisgate/secrets.h"
 
 #include <errno.h>
@@ -29,6 +30,8 @@ typedef struct {
     const char *pos[4];
     int npos;
     int help;
+    const char *limit[IG_EP_COUNT]; /* --investigate/--enrich/--account SPEC, by ig_endpoint_t */
+    int nlimits;
 } args_t;
 
 /* Parses argv[1..argc) (argv[0] is the command). Returns 0, or 2 after printing why. */
@@ -61,6 +64,26 @@ static int parse_args(const char *cmd, int argc, char **argv, args_t *a) {
         } else if (strncmp(s, "--config", 8) == 0 && (s[8] == '\0' || s[8] == '=')) {
             dst = &a->config;
             n = 8;
+        } else if (s[0] == '-' && s[1] == '-') {
+            n = strcspn(s + 2, "=");
+            char prod[16];
+            ig_endpoint_t ep = IG_EP_UNKNOWN;
+            if (n < sizeof(prod)) {
+                memcpy(prod, s + 2, n);
+                prod[n] = '\0';
+                ep = ig_limit_product(prod);
+            }
+            if (ep == IG_EP_UNKNOWN) {
+                fprintf(stderr, "irisgate %s: unknown option '%s'\n", cmd, s);
+                return 2;
+            }
+            if (a->limit[ep]) {
+                fprintf(stderr, "irisgate %s: --%s given twice\n", cmd, prod);
+                return 2;
+            }
+            dst = &a->limit[ep];
+            a->nlimits++;
+            n += 2;
         } else {
             fprintf(stderr, "irisgate %s: unknown option '%s'\n", cmd, s);
             return 2;
@@ -123,6 +146,8 @@ static void user_usage(FILE *f) {
             "usage: irisgate user add NAME    [--secrets PATH] [--config PATH]\n"
             "       irisgate user list        [--secrets PATH] [--config PATH]\n"
             "       irisgate user remove NAME [--secrets PATH] [--config PATH]\n"
+            "       irisgate user set NAME [--investigate SPEC] [--enrich SPEC] [--account SPEC]\n"
+            "                              [--secrets PATH] [--config PATH]\n"
             "\n"
             "Manages the proxy's users in the secrets file: --secrets PATH, else the 'secrets'\n"
             "setting of the config file, else irisgate.secrets. The file is created (mode 0600)\n"
@@ -132,8 +157,60 @@ static void user_usage(FILE *f) {
             "                 api_username=NAME\n"
             "                 api_key=KEY\n"
             "               NAME is 1-64 characters of A-Z a-z 0-9 _ . @ -\n"
-            "  list         prints one user name per line (never keys)\n"
-            "  remove NAME  deletes a user and its key\n");
+            "  list         prints one line per user: the name, then its limit overrides as\n"
+            "               `user set` takes them (never keys)\n"
+            "  remove NAME  deletes a user, its key and its limits\n"
+            "  set NAME     overrides the config's user_limit_* for one user: upstream queries\n"
+            "               the user may spend per product, SPEC = minute=N,hour=N,month=N\n"
+            "               (any subset; 0 = no limit; keys left out keep the config\n"
+            "               default), or 'default' to drop the override. A running daemon\n"
+            "               keeps the limits it loaded at start.\n");
+}
+
+/* One line of `user list`: the name and its overrides, as `user set` takes them. */
+static void print_user(const ig_secret_user_t *u) {
+    printf("%s", u->name);
+    for (int ep = 1; ep < IG_EP_COUNT; ep++) {
+        char spec[128];
+        if (u->limits[ep].set &&
+            ig_limit_spec_format(&u->limits[ep], "default", spec, sizeof(spec)) == IG_OK)
+            printf(" --%s %s", ig_limit_product_name((ig_endpoint_t)ep), spec);
+    }
+    printf("\n");
+}
+
+static int user_set(const args_t *a, const char *path) {
+    const char *name = a->pos[1];
+    ig_limit_spec_t spec[IG_EP_COUNT];
+    for (int ep = 1; ep < IG_EP_COUNT; ep++) {
+        char why[512];
+        if (!a->limit[ep]) continue;
+        if (ig_limit_spec_parse(a->limit[ep], "default", 0, &spec[ep], why, sizeof(why)) != IG_OK) {
+            fprintf(stderr, "irisgate user set: --%s: %s\n",
+                    ig_limit_product_name((ig_endpoint_t)ep), why);
+            return 2;
+        }
+    }
+    ig_secrets_t s;
+    int missing = 0, status = 1;
+    if (load(&s, path, 1, &missing) != 0) return 1;
+    const ig_secret_user_t *u = NULL;
+    for (size_t i = 0; i < s.nusers; i++)
+        if (strcmp(s.users[i].name, name) == 0) u = &s.users[i];
+    if (!u) {
+        fprintf(stderr, "irisgate: no user '%s' in %s%s\n", name, path,
+                missing ? " (the file does not exist)" : "");
+    } else {
+        for (int ep = 1; ep < IG_EP_COUNT; ep++)
+            if (a->limit[ep]) ig_secrets_set_limit(&s, name, (ig_endpoint_t)ep, &spec[ep]);
+        if (save(&s, path) == 0) {
+            print_user(u);
+            status = 0;
+        }
+    }
+    fflush(stdout);
+    ig_secrets_free(&s);
+    return status;
 }
 
 int ig_cli_user(int argc, char **argv) {
@@ -147,9 +224,20 @@ int ig_cli_user(int argc, char **argv) {
         return 0;
     }
     const char *sub = a.npos > 0 ? a.pos[0] : "";
-    int want = strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 ? 2
-               : strcmp(sub, "list") == 0                            ? 1
-                                                                     : -1;
+    int want = strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 || strcmp(sub, "set") == 0 ? 2
+               : strcmp(sub, "list") == 0                                                       ? 1
+                                          : -1;
+    if (a.nlimits && strcmp(sub, "set") != 0) {
+        fprintf(stderr, "irisgate user: --investigate, --enrich and --account go with 'set'\n");
+        user_usage(stderr);
+        return 2;
+    }
+    if (strcmp(sub, "set") == 0 && a.npos == 2 && !a.nlimits) {
+        fprintf(stderr, "irisgate user set: give at least one of --investigate, --enrich, "
+                        "--account\n");
+        user_usage(stderr);
+        return 2;
+    }
     if (want < 0 || a.npos != want) {
         if (want < 0 && a.npos > 0)
             fprintf(stderr, "irisgate user: unknown subcommand '%s'\n", sub);
@@ -169,10 +257,12 @@ int ig_cli_user(int argc, char **argv) {
         if (load(&s, path, 1, &missing) != 0) return 1;
         if (missing) fprintf(stderr, "irisgate: %s does not exist yet: no users\n", path);
         for (size_t i = 0; i < s.nusers; i++)
-            printf("%s\n", s.users[i].name);
+            print_user(&s.users[i]);
         ig_secrets_free(&s);
         return 0;
     }
+
+    if (strcmp(sub, "set") == 0) return user_set(&a, path);
 
     const char *name = a.pos[1];
     if (strcmp(sub, "add") == 0) {

@@ -24,7 +24,16 @@
 /* Longest config file line; anything longer is a mistake, not a setting. */
 #define MAX_LINE 4096
 
-typedef enum { K_HOSTPORT, K_STRING, K_URL, K_PATH_OPT, K_DURATION, K_SIZE } kind_t;
+typedef enum {
+    K_HOSTPORT,
+    K_STRING,
+    K_URL,
+    K_PATH_OPT,
+    K_DURATION,
+    K_SIZE,
+    K_UPSTREAM_LIMIT, /* a limit spec or "auto" */
+    K_USER_LIMIT      /* a limit spec without absolute, or "none" */
+} kind_t;
 
 typedef struct {
     const char *key;
@@ -38,6 +47,7 @@ typedef struct {
 
 #define STR_FIELD(f) offsetof(ig_config_t, f), sizeof(((ig_config_t *)0)->f)
 #define NUM_FIELD(f) offsetof(ig_config_t, f), 0
+#define SPEC_FIELD(f, ep) offsetof(ig_config_t, f) + (ep) * sizeof(ig_limit_spec_t), 0
 
 static const opt_t opts[] = {
     {"listen", "--listen", K_HOSTPORT, "127.0.0.1:8800",
@@ -61,6 +71,28 @@ static const opt_t opts[] = {
      "give up on an upstream call after this long", NUM_FIELD(upstream_timeout)},
     {"hmac_skew", "--hmac-skew", K_DURATION, "5m",
      "accepted clock difference of HMAC-signed requests", NUM_FIELD(hmac_skew)},
+    {"queue_deadline", "--queue-deadline", K_DURATION, "60s",
+     "longest a request waits for an upstream slot (then: 503, queued too long)",
+     NUM_FIELD(queue_deadline)},
+    {"upstream_limit_investigate", "--upstream-limit-investigate", K_UPSTREAM_LIMIT, "auto",
+     "Investigate queries sent upstream: auto (/v1/account) or e.g. minute=20,month=10000",
+     SPEC_FIELD(upstream_limit, IG_EP_INVESTIGATE)},
+    {"upstream_limit_enrich", "--upstream-limit-enrich", K_UPSTREAM_LIMIT, "auto",
+     "the same for Enrich", SPEC_FIELD(upstream_limit, IG_EP_ENRICH)},
+    {"upstream_limit_account", "--upstream-limit-account", K_UPSTREAM_LIMIT, "auto",
+     "the same for /v1/account", SPEC_FIELD(upstream_limit, IG_EP_ACCOUNT)},
+    {"user_limit_investigate", "--user-limit-investigate", K_USER_LIMIT, "none",
+     "each user's Investigate queries upstream: none or e.g. minute=5,month=1000",
+     SPEC_FIELD(user_limit, IG_EP_INVESTIGATE)},
+    {"user_limit_enrich", "--user-limit-enrich", K_USER_LIMIT, "none", "the same for Enrich",
+     SPEC_FIELD(user_limit, IG_EP_ENRICH)},
+    {"user_limit_account", "--user-limit-account", K_USER_LIMIT, "none", "the same for /v1/account",
+     SPEC_FIELD(user_limit, IG_EP_ACCOUNT)},
+    {"max_stale", "--max-stale", K_DURATION, "7d",
+     "oldest cached answer served when the upstream fails (0: never)", NUM_FIELD(max_stale)},
+    {"account_refresh", "--account-refresh", K_DURATION, "1h",
+     "how often the upstream's /v1/account limits are read (0: at start only)",
+     NUM_FIELD(account_refresh)},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -241,6 +273,19 @@ static int apply(ig_config_t *c, const opt_t *o, const char *name, const char *v
             return IG_EINVAL;
         }
         memcpy((char *)c + o->off, &v, sizeof(v));
+        return IG_OK;
+    }
+    case K_UPSTREAM_LIMIT:
+    case K_USER_LIMIT: {
+        ig_limit_spec_t spec;
+        char why[400];
+        int up = o->kind == K_UPSTREAM_LIMIT;
+        if (ig_limit_spec_parse(value, up ? "auto" : "none", up, &spec, why, sizeof(why)) !=
+            IG_OK) {
+            snprintf(err, errlen, "%s: %s", name, why);
+            return IG_EINVAL;
+        }
+        memcpy((char *)c + o->off, &spec, sizeof(spec));
         return IG_OK;
     }
     }
@@ -468,16 +513,25 @@ void ig_config_usage(FILE *f) {
             "read this config file first ('key = value' lines), then the flags");
     for (size_t i = 0; i < NOPTS; i++) {
         const opt_t *o = &opts[i];
-        const char *meta = o->kind == K_HOSTPORT   ? "HOST:PORT"
-                           : o->kind == K_URL      ? "URL"
-                           : o->kind == K_DURATION ? "DURATION"
-                           : o->kind == K_SIZE     ? "SIZE"
-                                                   : "PATH";
+        const char *meta = o->kind == K_HOSTPORT                                    ? "HOST:PORT"
+                           : o->kind == K_URL                                       ? "URL"
+                           : o->kind == K_DURATION                                  ? "DURATION"
+                           : o->kind == K_SIZE                                      ? "SIZE"
+                           : o->kind == K_UPSTREAM_LIMIT || o->kind == K_USER_LIMIT ? "SPEC"
+                                                                                    : "PATH";
         char flag[64];
         snprintf(flag, sizeof(flag), "%s %s", o->flag, meta);
-        fprintf(f, "  %-28s %s\n  %-28s config: %s = %s\n", flag, o->help, "", o->key,
-                o->dflt[0] ? o->dflt : "\"\"");
+        if (strlen(flag) >= 28) /* its own line, so the help column stays straight */
+            fprintf(f, "  %s\n  %-28s %s\n  %-28s config: %s = %s\n", flag, "", o->help, "", o->key,
+                    o->dflt[0] ? o->dflt : "\"\"");
+        else
+            fprintf(f, "  %-28s %s\n  %-28s config: %s = %s\n", flag, o->help, "", o->key,
+                    o->dflt[0] ? o->dflt : "\"\"");
     }
     fprintf(f, "\nDurations: 90 or 90s, 5m, 24h, 7d (0 allowed, max 3650d). "
-               "Sizes: bytes, or K, M, G (1024-based; KB, MB, GB also accepted).\n");
+               "Sizes: bytes, or K, M, G (1024-based; KB, MB, GB also accepted).\n"
+               "Limit specs: KEY=N joined by ',' (no spaces); keys minute, hour, month, and "
+               "absolute for upstream\nlimits; 0 = no limit. Keys a spec leaves out are learned "
+               "from /v1/account (upstream_limit_*)\nor unlimited (user_limit_*; "
+               "`irisgate user set` overrides them per user).\n");
 }

@@ -1,5 +1,5 @@
 /* secrets.c — the secrets file: proxy users and their keys, the vendor credential, the admin
- * token (format in include/irisgate/secrets.h).
+ * token, and each user's limit overrides (format in include/irisgate/secrets.h).
  *
  * Owns: reading the file (refusing anything but a regular file of mode 0600 or stricter),
  * writing it atomically (PATH.tmp created 0600 with O_EXCL, fsync, rename, fsync of the
@@ -28,6 +28,8 @@
 #define MAX_TOKEN_BYTES 1024 /* a username, key or token */
 #define MAX_NAME_BYTES 64    /* a proxy user's name */
 #define USER_KEY_BYTES 20    /* random bytes of a new user's key: 40 hex characters */
+#define MAX_SPEC_BYTES 128   /* a formatted limit spec */
+#define USER_LIMIT_KEYS (IG_LIMIT_MINUTE | IG_LIMIT_HOUR | IG_LIMIT_MONTH)
 
 /* Frees a string after overwriting it, so keys do not linger in the heap. */
 static void wipe_free(char *p) {
@@ -89,6 +91,7 @@ static int push_user(ig_secrets_t *s, char *name, char *key) {
         return IG_ENOMEM;
     }
     s->users = u;
+    memset(&s->users[s->nusers], 0, sizeof(s->users[0]));
     s->users[s->nusers].name = name;
     s->users[s->nusers].key = key;
     s->nusers++;
@@ -163,6 +166,24 @@ int ig_secrets_set_upstream(ig_secrets_t *s, const char *username, const char *k
     return IG_OK;
 }
 
+int ig_secrets_set_limit(ig_secrets_t *s, const char *name, ig_endpoint_t product,
+                         const ig_limit_spec_t *spec) {
+    if (!ig_limit_product_name(product)) return IG_EINVAL;
+    if (spec && (spec->set & ~USER_LIMIT_KEYS)) return IG_EINVAL;
+    ig_secret_user_t *u = name ? find_user(s, name) : NULL;
+    if (!u) return IG_ENOENT;
+    if (spec)
+        u->limits[product] = *spec;
+    else
+        memset(&u->limits[product], 0, sizeof(u->limits[product]));
+    return IG_OK;
+}
+
+const ig_limit_spec_t *ig_secrets_user_limits(const ig_secrets_t *s, const char *name) {
+    ig_secret_user_t *u = name ? find_user(s, name) : NULL;
+    return u ? u->limits : NULL;
+}
+
 /* Reads all of fd into a NUL-terminated heap buffer. */
 static int read_all(int fd, char **out, size_t *outlen) {
     size_t cap = 4096, len = 0;
@@ -232,9 +253,9 @@ static int parse_line(ig_secrets_t *s, char *line, size_t len, const char **why)
             return IG_EINVAL;
         }
     }
-    char *tok[4];
-    size_t n = tokenize(line, tok, 3);
-    for (size_t i = 0; i < n && i < 3; i++) {
+    char *tok[5];
+    size_t n = tokenize(line, tok, 4);
+    for (size_t i = 0; i < n && i < 4; i++) {
         if (strlen(tok[i]) > MAX_TOKEN_BYTES) {
             *why = "entry longer than 1024 characters";
             return IG_EINVAL;
@@ -290,7 +311,36 @@ static int parse_line(ig_secrets_t *s, char *line, size_t len, const char **why)
         }
         return IG_OK;
     }
-    *why = "unknown entry (expected 'user', 'upstream' or 'admin_token')";
+    if (strcmp(tok[0], "limit") == 0) {
+        if (n != 4) {
+            *why = "expected 'limit NAME PRODUCT SPEC'";
+            return IG_EINVAL;
+        }
+        ig_secret_user_t *u = find_user(s, tok[1]);
+        if (!u) {
+            *why = "limit for a user not named on an earlier 'user' line";
+            return IG_EINVAL;
+        }
+        ig_endpoint_t ep = ig_limit_product(tok[2]);
+        if (ep == IG_EP_UNKNOWN) {
+            *why = "bad limit product (use investigate, enrich or account)";
+            return IG_EINVAL;
+        }
+        if (u->limits[ep].set) {
+            *why = "second limit line for the same user and product";
+            return IG_EINVAL;
+        }
+        char spec_err[256];
+        ig_limit_spec_t spec;
+        if (ig_limit_spec_parse(tok[3], "default", 0, &spec, spec_err, sizeof(spec_err)) != IG_OK) {
+            *why = "bad limit spec (use e.g. minute=5,hour=100,month=1000; keys minute, hour, "
+                   "month)";
+            return IG_EINVAL;
+        }
+        u->limits[ep] = spec;
+        return IG_OK;
+    }
+    *why = "unknown entry (expected 'user', 'upstream', 'admin_token' or 'limit')";
     return IG_EINVAL;
 }
 
@@ -410,6 +460,28 @@ int ig_secrets_save(const ig_secrets_t *s, const char *path, char *err, size_t e
             return IG_EINVAL;
         }
     }
+    /* Limit lines, formatted first: they hold no key, so an ordinary buffer will do. */
+    ig_buf_t limits = {0};
+    for (size_t i = 0; i < s->nusers; i++) {
+        for (int ep = 1; ep < IG_EP_COUNT; ep++) {
+            const ig_limit_spec_t *spec = &s->users[i].limits[ep];
+            char text_spec[MAX_SPEC_BYTES];
+            if (!spec->set) continue;
+            if ((spec->set & ~USER_LIMIT_KEYS) ||
+                ig_limit_spec_format(spec, "default", text_spec, sizeof(text_spec)) != IG_OK) {
+                ig_buf_free(&limits);
+                snprintf(err, errlen, "%s: not saved: a limit of user entry %zu is invalid", path,
+                         i + 1);
+                return IG_EINVAL;
+            }
+            if (ig_buf_printf(&limits, "limit %s %s %s\n", s->users[i].name,
+                              ig_limit_product_name((ig_endpoint_t)ep), text_spec) != IG_OK) {
+                ig_buf_free(&limits);
+                snprintf(err, errlen, "%s: not saved: out of memory", path);
+                return IG_ENOMEM;
+            }
+        }
+    }
 
     /* One exact-size allocation: a growing buffer would leave copies of keys in memory that
      * realloc freed without cleansing. */
@@ -421,8 +493,10 @@ int ig_secrets_save(const ig_secrets_t *s, const char *path, char *err, size_t e
     if (s->admin_token) total += strlen("admin_token  \n") + strlen(s->admin_token);
     for (size_t i = 0; i < s->nusers; i++)
         total += strlen("user   \n") + strlen(s->users[i].name) + strlen(s->users[i].key);
+    total += limits.len;
     char *text = malloc(total + 1);
     if (!text) {
+        ig_buf_free(&limits);
         snprintf(err, errlen, "%s: not saved: out of memory", path);
         return IG_ENOMEM;
     }
@@ -435,6 +509,12 @@ int ig_secrets_save(const ig_secrets_t *s, const char *path, char *err, size_t e
     for (size_t i = 0; i < s->nusers; i++)
         len += (size_t)snprintf(text + len, total + 1 - len, "user %s %s\n", s->users[i].name,
                                 s->users[i].key);
+    if (limits.len) {
+        memcpy(text + len, limits.data, limits.len);
+        len += limits.len;
+        text[len] = '\0';
+    }
+    ig_buf_free(&limits);
 
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {

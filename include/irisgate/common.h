@@ -21,7 +21,9 @@ enum {
     IG_ENOENT = -10004, /* no such thing */
     IG_EIO = -10005,    /* file or database error */
     IG_EPERM = -10006,  /* file permissions unsafe */
-    IG_ETOOBIG = -10007 /* input over a limit */
+    IG_ETOOBIG = -10007, /* input over a limit */
+    IG_ETIMEDOUT = -10008, /* waited past a deadline */
+    IG_ELIMIT = -10009,    /* a usage limit is spent */
 };
 
 /* Limits on what a client may send (see docs/architecture.md). */
@@ -55,6 +57,7 @@ void ig_buf_free(ig_buf_t *b);
 
 /* Wall clock in seconds and a monotonic clock in nanoseconds. */
 int64_t ig_now(void);
+int64_t ig_now_ms(void); /* wall clock, epoch milliseconds */
 uint64_t ig_mono_ns(void);
 
 /* Constant-time comparison of two byte strings (length leaks, contents do not). */

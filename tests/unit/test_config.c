@@ -1,6 +1,7 @@
 /* test_config.c — settings: the defaults, duration/size/host:port parsing, the config file
  * (comments, quotes, errors naming the line) and the command-line flags (both forms, --config
- * wherever it stands, flags over the file, unknown flags refused). */
+ * wherever it stands, flags over the file, unknown flags refused); the queue, staleness and
+ * account settings and the upstream and per-user limit specs. */
 #include "check.h"
 #include "irisgate/config.h"
 
@@ -37,6 +38,13 @@ static void test_config_defaults_are_documented_values(void) {
     CHECK_EQ_INT(c.cache_memory, 268435456);
     CHECK_EQ_INT(c.upstream_timeout, 30);
     CHECK_EQ_INT(c.hmac_skew, 300);
+    CHECK_EQ_INT(c.queue_deadline, 60);
+    CHECK_EQ_INT(c.max_stale, 7 * 86400);
+    CHECK_EQ_INT(c.account_refresh, 3600);
+    for (int ep = 0; ep < IG_EP_COUNT; ep++) {
+        CHECK_EQ_INT(c.upstream_limit[ep].set, 0); /* auto */
+        CHECK_EQ_INT(c.user_limit[ep].set, 0);     /* none */
+    }
 }
 
 static void test_duration_accepts_units_and_zero(void) {
@@ -385,7 +393,7 @@ static void test_usage_lists_every_key_flag_and_default(void) {
     if (!f) return;
     ig_config_usage(f);
     rewind(f);
-    char text[8192];
+    char text[16384];
     size_t n = fread(text, 1, sizeof(text) - 1, f);
     text[n] = '\0';
     fclose(f);
@@ -412,11 +420,115 @@ static void test_usage_lists_every_key_flag_and_default(void) {
                           "--upstream-timeout",
                           "upstream_timeout = 30s",
                           "--hmac-skew",
-                          "hmac_skew = 5m"};
+                          "hmac_skew = 5m",
+                          "--queue-deadline DURATION",
+                          "queue_deadline = 60s",
+                          "--upstream-limit-investigate SPEC",
+                          "upstream_limit_investigate = auto",
+                          "--upstream-limit-enrich SPEC",
+                          "upstream_limit_enrich = auto",
+                          "--upstream-limit-account SPEC",
+                          "upstream_limit_account = auto",
+                          "--user-limit-investigate SPEC",
+                          "user_limit_investigate = none",
+                          "--user-limit-enrich SPEC",
+                          "user_limit_enrich = none",
+                          "--user-limit-account SPEC",
+                          "user_limit_account = none",
+                          "--max-stale DURATION",
+                          "max_stale = 7d",
+                          "--account-refresh DURATION",
+                          "account_refresh = 1h"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         CHECK(strstr(text, want[i]) != NULL);
         if (!strstr(text, want[i])) fprintf(stderr, "  missing '%s'\n", want[i]);
     }
+}
+
+static void test_limits_and_queue_settings_from_file_and_flags(void) {
+    char path[1100], err[512] = "";
+    tmp_path(path, sizeof(path), "limits.conf");
+    write_file(path, "queue_deadline = 2m\n"
+                     "upstream_limit_investigate = minute=20,hour=0,month=10000,absolute=0\n"
+                     "upstream_limit_enrich = month=5000   # the rest learned\n"
+                     "upstream_limit_account = auto\n"
+                     "user_limit_investigate = minute=5,month=1000\n"
+                     "user_limit_account = \"hour=10\"\n"
+                     "max_stale = 1d\n"
+                     "account_refresh = 30m\n");
+    ig_config_t c;
+    ig_config_defaults(&c);
+    CHECK_EQ_INT(ig_config_load_file(&c, path, err, sizeof(err)), IG_OK);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_INT(c.queue_deadline, 120);
+    CHECK_EQ_INT(c.max_stale, 86400);
+    CHECK_EQ_INT(c.account_refresh, 1800);
+    const ig_limit_spec_t *ui = &c.upstream_limit[IG_EP_INVESTIGATE];
+    CHECK_EQ_INT(ui->set, IG_LIMIT_MINUTE | IG_LIMIT_HOUR | IG_LIMIT_MONTH | IG_LIMIT_ABSOLUTE);
+    CHECK_EQ_INT(ui->v.minute, 20);
+    CHECK_EQ_INT(ui->v.hour, 0);
+    CHECK_EQ_INT(ui->v.month, 10000);
+    CHECK_EQ_INT(ui->v.absolute, 0);
+    CHECK_EQ_INT(c.upstream_limit[IG_EP_ENRICH].set, IG_LIMIT_MONTH);
+    CHECK_EQ_INT(c.upstream_limit[IG_EP_ENRICH].v.month, 5000);
+    CHECK_EQ_INT(c.upstream_limit[IG_EP_ACCOUNT].set, 0);
+    CHECK_EQ_INT(c.user_limit[IG_EP_INVESTIGATE].set, IG_LIMIT_MINUTE | IG_LIMIT_MONTH);
+    CHECK_EQ_INT(c.user_limit[IG_EP_INVESTIGATE].v.minute, 5);
+    CHECK_EQ_INT(c.user_limit[IG_EP_INVESTIGATE].v.month, 1000);
+    CHECK_EQ_INT(c.user_limit[IG_EP_ENRICH].set, 0);
+    CHECK_EQ_INT(c.user_limit[IG_EP_ACCOUNT].set, IG_LIMIT_HOUR);
+    CHECK_EQ_INT(c.user_limit[IG_EP_ACCOUNT].v.hour, 10);
+
+    /* Flags over the file, both forms; "auto" and "none" reset. */
+    char conf[1200];
+    snprintf(conf, sizeof(conf), "--config=%s", path);
+    char *a[] = {"--upstream-limit-investigate",
+                 "auto",
+                 conf,
+                 "--user-limit-investigate=none",
+                 "--user-limit-enrich",
+                 "minute=2",
+                 "--queue-deadline",
+                 "5s"};
+    ig_config_defaults(&c);
+    CHECK_EQ_INT(ig_config_parse_args(&c, 8, a, err, sizeof(err)), IG_OK);
+    CHECK_EQ_INT(c.upstream_limit[IG_EP_INVESTIGATE].set, 0);
+    CHECK_EQ_INT(c.upstream_limit[IG_EP_ENRICH].v.month, 5000); /* from the file */
+    CHECK_EQ_INT(c.user_limit[IG_EP_INVESTIGATE].set, 0);
+    CHECK_EQ_INT(c.user_limit[IG_EP_ENRICH].set, IG_LIMIT_MINUTE);
+    CHECK_EQ_INT(c.user_limit[IG_EP_ENRICH].v.minute, 2);
+    CHECK_EQ_INT(c.queue_deadline, 5);
+    unlink(path);
+}
+
+static void test_limit_specs_refused_with_the_key_named(void) {
+    ig_config_t c;
+    char err[512] = "";
+    ig_config_defaults(&c);
+    struct {
+        const char *key, *value;
+    } bad[] = {{"user_limit_enrich", "absolute=5"}, /* users have no absolute limit */
+               {"user_limit_enrich", "auto"},       /* only upstream limits learn */
+               {"upstream_limit_account", "none"},  /* auto, or say minute=0,... */
+               {"upstream_limit_investigate", "minute=20,"},
+               {"upstream_limit_investigate", "minute=twenty"},
+               {"upstream_limit_investigate", "seconds=5"},
+               {"upstream_limit_investigate", "minute=1,minute=2"},
+               {"user_limit_investigate", "minute = 5"},
+               {"queue_deadline", "soon"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        CHECK(ig_config_set(&c, bad[i].key, bad[i].value, err, sizeof(err)) < 0);
+        CHECK(strncmp(err, bad[i].key, strlen(bad[i].key)) == 0);
+        if (strncmp(err, bad[i].key, strlen(bad[i].key)) != 0)
+            fprintf(stderr, "  %s = %s: '%s'\n", bad[i].key, bad[i].value, err);
+    }
+    CHECK_EQ_INT(c.user_limit[IG_EP_ENRICH].set, 0);
+    CHECK_EQ_INT(c.upstream_limit[IG_EP_INVESTIGATE].set, 0);
+    CHECK_EQ_INT(c.queue_deadline, 60);
+    char *a[] = {"--user-limit-account", "month=x"};
+    CHECK(ig_config_parse_args(&c, 2, a, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "--user-limit-account: ") == err);
 }
 
 int main(void) {
@@ -448,6 +560,8 @@ int main(void) {
     RUN(test_flags_bad_value_names_flag);
     RUN(test_flags_config_error_propagates_with_line);
     RUN(test_usage_lists_every_key_flag_and_default);
+    RUN(test_limits_and_queue_settings_from_file_and_flags);
+    RUN(test_limit_specs_refused_with_the_key_named);
     rmdir(tmpdir);
     return check_summary();
 }

@@ -1,7 +1,7 @@
 /* test_secrets.c — the secrets file and the admin commands that edit it: round trips through
  * save and load, mode 0600, refusal of unsafe permissions, errors that never show a key,
- * user name rules, random keys, and `irisgate user` / `irisgate upstream` end to end (stdout
- * and stdin redirected to files). */
+ * user name rules, random keys, per-user limit lines, and `irisgate user` (add, list, remove,
+ * set) / `irisgate upstream` end to end (stdout and stdin redirected to files). */
 #include "check.h"
 #include "irisgate/cli_admin.h"
 #include "irisgate/secrets.h"
@@ -280,6 +280,115 @@ static void test_random_keys_differ_and_have_right_length(void) {
     CHECK_EQ_STR(a, "");
 }
 
+static ig_limit_spec_t spec(const char *text) {
+    ig_limit_spec_t out;
+    char err[256];
+    CHECK_EQ_INT(ig_limit_spec_parse(text, "default", 0, &out, err, sizeof(err)), IG_OK);
+    return out;
+}
+
+static void test_secrets_limit_lines_round_trip(void) {
+    char path[1100], err[512] = "", text[4096], want[1024];
+    tmp_path(path, sizeof(path), "limits.secrets");
+    ig_secrets_t s;
+    memset(&s, 0, sizeof(s));
+    const char *ka = NULL, *kb = NULL;
+    CHECK_EQ_INT(ig_secrets_add_user(&s, "alice", &ka), IG_OK);
+    CHECK_EQ_INT(ig_secrets_add_user(&s, "bob", &kb), IG_OK);
+    char keya[64], keyb[64];
+    snprintf(keya, sizeof(keya), "%s", ka ? ka : "");
+    snprintf(keyb, sizeof(keyb), "%s", kb ? kb : "");
+    ig_limit_spec_t inv = spec("month=1000,minute=5"), acct = spec("hour=10"),
+                    enr = spec("month=0");
+    CHECK_EQ_INT(ig_secrets_set_limit(&s, "alice", IG_EP_INVESTIGATE, &inv), IG_OK);
+    CHECK_EQ_INT(ig_secrets_set_limit(&s, "alice", IG_EP_ACCOUNT, &acct), IG_OK);
+    CHECK_EQ_INT(ig_secrets_set_limit(&s, "bob", IG_EP_ENRICH, &enr), IG_OK);
+    CHECK_EQ_INT(ig_secrets_set_limit(&s, "carol", IG_EP_ENRICH, &enr), IG_ENOENT);
+    CHECK_EQ_INT(ig_secrets_set_limit(&s, "bob", IG_EP_UNKNOWN, &enr), IG_EINVAL);
+    ig_limit_spec_t abs_ = {.v = {.absolute = 5}, .set = IG_LIMIT_ABSOLUTE};
+    CHECK_EQ_INT(ig_secrets_set_limit(&s, "bob", IG_EP_ENRICH, &abs_), IG_EINVAL);
+    CHECK_EQ_INT(ig_secrets_save(&s, path, err, sizeof(err)), IG_OK);
+    ig_secrets_free(&s);
+
+    read_file(path, text, sizeof(text));
+    snprintf(want, sizeof(want),
+             "user alice %s\nuser bob %s\n"
+             "limit alice investigate minute=5,month=1000\n"
+             "limit alice account hour=10\n"
+             "limit bob enrich month=0\n",
+             keya, keyb);
+    CHECK(strstr(text, want) != NULL);
+    if (!strstr(text, want)) fprintf(stderr, "  file:\n%s", text);
+
+    CHECK_EQ_INT(ig_secrets_load(&s, path, err, sizeof(err)), IG_OK);
+    const ig_limit_spec_t *la = ig_secrets_user_limits(&s, "alice");
+    CHECK(la != NULL);
+    if (la) {
+        CHECK_EQ_INT(la[IG_EP_INVESTIGATE].set, IG_LIMIT_MINUTE | IG_LIMIT_MONTH);
+        CHECK_EQ_INT(la[IG_EP_INVESTIGATE].v.minute, 5);
+        CHECK_EQ_INT(la[IG_EP_INVESTIGATE].v.month, 1000);
+        CHECK_EQ_INT(la[IG_EP_ENRICH].set, 0);
+        CHECK_EQ_INT(la[IG_EP_ACCOUNT].set, IG_LIMIT_HOUR);
+        CHECK_EQ_INT(la[IG_EP_ACCOUNT].v.hour, 10);
+    }
+    const ig_limit_spec_t *lb = ig_secrets_user_limits(&s, "bob");
+    CHECK(lb && lb[IG_EP_ENRICH].set == IG_LIMIT_MONTH && lb[IG_EP_ENRICH].v.month == 0);
+    CHECK(ig_secrets_user_limits(&s, "carol") == NULL);
+    CHECK_EQ_STR(ig_secrets_user_key(&s, "alice"), keya);
+
+    /* Clearing one, removing a user: their lines go. */
+    CHECK_EQ_INT(ig_secrets_set_limit(&s, "alice", IG_EP_ACCOUNT, NULL), IG_OK);
+    CHECK_EQ_INT(ig_secrets_remove_user(&s, "bob"), IG_OK);
+    CHECK_EQ_INT(ig_secrets_save(&s, path, err, sizeof(err)), IG_OK);
+    ig_secrets_free(&s);
+    read_file(path, text, sizeof(text));
+    CHECK(strstr(text, "limit alice investigate minute=5,month=1000\n") != NULL);
+    CHECK(strstr(text, "limit alice account") == NULL);
+    CHECK(strstr(text, "bob") == NULL);
+    unlink(path);
+}
+
+static void test_secrets_hand_written_limit_lines(void) {
+    char path[1100], err[1024] = "";
+    tmp_path(path, sizeof(path), "hand-limits.secrets");
+    write_file(path,
+               "user alice ka\n"
+               "limit\talice  enrich   hour=7,minute=1\n"
+               "limit alice investigate default\n",
+               0600);
+    ig_secrets_t s;
+    CHECK_EQ_INT(ig_secrets_load(&s, path, err, sizeof(err)), IG_OK);
+    const ig_limit_spec_t *l = ig_secrets_user_limits(&s, "alice");
+    CHECK(l && l[IG_EP_ENRICH].set == (IG_LIMIT_HOUR | IG_LIMIT_MINUTE));
+    CHECK(l && l[IG_EP_ENRICH].v.hour == 7 && l[IG_EP_ENRICH].v.minute == 1);
+    CHECK(l && l[IG_EP_INVESTIGATE].set == 0);
+    ig_secrets_free(&s);
+
+    const char *bad[] = {
+        "# c\nuser alice SecretKey9\nlimit bob enrich minute=1\n",     /* unknown user */
+        "# c\nuser alice SecretKey9\nlimit alice iris minute=1\n",     /* bad product */
+        "# c\nuser alice SecretKey9\nlimit alice enrich absolute=1\n", /* no absolute */
+        "# c\nuser alice SecretKey9\nlimit alice enrich SecretKey9\n", /* not a spec */
+        "# c\nuser alice SecretKey9\nlimit alice enrich\n",            /* arity */
+        "# c\nlimit alice enrich minute=1\nuser alice SecretKey9\n",   /* before the user */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char prefix[1200];
+        write_file(path, bad[i], 0600);
+        CHECK_EQ_INT(ig_secrets_load(&s, path, err, sizeof(err)), IG_EINVAL);
+        snprintf(prefix, sizeof(prefix), "%s:%d: ", path, i == 5 ? 2 : 3);
+        CHECK(strncmp(err, prefix, strlen(prefix)) == 0);
+        CHECK(strstr(err, "SecretKey9") == NULL);
+        if (strncmp(err, prefix, strlen(prefix)) != 0) fprintf(stderr, "  case %zu: %s\n", i, err);
+        ig_secrets_free(&s);
+    }
+    write_file(path, "user alice k\nlimit alice enrich minute=1\nlimit alice enrich hour=2\n",
+               0600);
+    CHECK_EQ_INT(ig_secrets_load(&s, path, err, sizeof(err)), IG_EINVAL);
+    CHECK(strstr(err, ":3: ") != NULL);
+    unlink(path);
+}
+
 /* ---- the admin commands ------------------------------------------------------------------ */
 
 /* Runs a command with stdout and stderr captured into out/errbuf, and stdin from in (or
@@ -403,6 +512,62 @@ static void test_cli_user_refuses_unsafe_file_and_bad_usage(void) {
     CHECK(strstr(out, "user add NAME") != NULL);
 }
 
+static void test_cli_user_set_and_list_show_limits_never_keys(void) {
+    char path[1100], out[4096], err[4096];
+    tmp_path(path, sizeof(path), "cli-limits.secrets");
+    unlink(path);
+    char *add_a[] = {"user", "add", "alice", "--secrets", path};
+    char *add_b[] = {"user", "add", "bob", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, add_a, 5, NULL, out, sizeof(out), err, sizeof(err)), 0);
+    CHECK_EQ_INT(run_cli(ig_cli_user, add_b, 5, NULL, out, sizeof(out), err, sizeof(err)), 0);
+
+    char *set[] = {
+        "user",      "set", "alice", "--investigate", "month=1000,minute=5", "--account=hour=10",
+        "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, set, 8, NULL, out, sizeof(out), err, sizeof(err)), 0);
+    CHECK_EQ_STR(out, "alice --investigate minute=5,month=1000 --account hour=10\n");
+    char *list[] = {"user", "list", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, list, 4, NULL, out, sizeof(out), err, sizeof(err)), 0);
+    CHECK_EQ_STR(out, "alice --investigate minute=5,month=1000 --account hour=10\nbob\n");
+
+    /* "default" drops one override; the others stay. */
+    char *reset[] = {"user", "set", "alice", "--investigate", "default", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, reset, 7, NULL, out, sizeof(out), err, sizeof(err)), 0);
+    CHECK_EQ_STR(out, "alice --account hour=10\n");
+
+    /* Refusals leave the file alone. */
+    char before[4096], after[4096];
+    read_file(path, before, sizeof(before));
+    char *nobody[] = {"user", "set", "carol", "--enrich", "minute=1", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, nobody, 7, NULL, out, sizeof(out), err, sizeof(err)), 1);
+    CHECK(strstr(err, "no user 'carol'") != NULL);
+    char *noflag[] = {"user", "set", "alice", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, noflag, 5, NULL, out, sizeof(out), err, sizeof(err)), 2);
+    char *absol[] = {"user", "set", "alice", "--enrich", "absolute=1", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, absol, 7, NULL, out, sizeof(out), err, sizeof(err)), 2);
+    CHECK(strstr(err, "--enrich") != NULL);
+    char *twice[] = {"user",     "set",      "alice",     "--enrich", "minute=1",
+                     "--enrich", "minute=2", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, twice, 9, NULL, out, sizeof(out), err, sizeof(err)), 2);
+    char *onlist[] = {"user", "list", "--enrich", "minute=1", "--secrets", path};
+    CHECK_EQ_INT(run_cli(ig_cli_user, onlist, 6, NULL, out, sizeof(out), err, sizeof(err)), 2);
+    read_file(path, after, sizeof(after));
+    CHECK_EQ_STR(after, before);
+
+    /* Keys never appear in list or set output. */
+    ig_secrets_t s;
+    char e[512];
+    CHECK_EQ_INT(ig_secrets_load(&s, path, e, sizeof(e)), IG_OK);
+    const char *ka = ig_secrets_user_key(&s, "alice");
+    CHECK_EQ_INT(run_cli(ig_cli_user, list, 4, NULL, out, sizeof(out), err, sizeof(err)), 0);
+    CHECK(ka && strstr(out, ka) == NULL);
+    ig_secrets_free(&s);
+    char *help[] = {"user", "--help"};
+    CHECK_EQ_INT(run_cli(ig_cli_user, help, 2, NULL, out, sizeof(out), err, sizeof(err)), 0);
+    CHECK(strstr(out, "user set NAME") != NULL);
+    unlink(path);
+}
+
 static void test_cli_secrets_path_from_config(void) {
     char path[1100], conf[1100], text[1300], out[4096], err[4096];
     tmp_path(path, sizeof(path), "from-conf.secrets");
@@ -482,8 +647,11 @@ int main(void) {
     RUN(test_secrets_parse_errors_name_line_never_the_key);
     RUN(test_secrets_duplicate_and_bad_names_refused);
     RUN(test_random_keys_differ_and_have_right_length);
+    RUN(test_secrets_limit_lines_round_trip);
+    RUN(test_secrets_hand_written_limit_lines);
     RUN(test_cli_user_add_list_remove);
     RUN(test_cli_user_refuses_unsafe_file_and_bad_usage);
+    RUN(test_cli_user_set_and_list_show_limits_never_keys);
     RUN(test_cli_secrets_path_from_config);
     RUN(test_cli_upstream_set_reads_stdin_and_never_prints_key);
     if (rmdir(tmpdir) != 0) perror(tmpdir);
