@@ -37,6 +37,7 @@ static const struct {
 } migrations[] = {
     {"cached answers", schema_responses}, /* user_version 1 */
     {"intel tables", ig_schema_intel},    /* user_version 2 */
+    {"request log", ig_schema_requests},  /* user_version 3 */
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -165,6 +166,18 @@ static int open_rw(const char *path, sqlite3 **out, char *err, size_t errlen) {
 }
 
 /* ---- the read-only pool ------------------------------------------------------------------ */
+
+void ig_db_read_begin(ig_store_t *s) {
+    pthread_mutex_lock(&s->rmu);
+    s->reads_inflight++;
+    pthread_mutex_unlock(&s->rmu);
+}
+
+void ig_db_read_end(ig_store_t *s) {
+    pthread_mutex_lock(&s->rmu);
+    if (--s->reads_inflight == 0) pthread_cond_broadcast(&s->ridle);
+    pthread_mutex_unlock(&s->rmu);
+}
 
 sqlite3 *ig_db_reader_get(ig_store_t *s) {
     sqlite3 *db = NULL;

@@ -13,6 +13,7 @@
  * or over MAX_VALUES elements visited reject the answer (IG_EINVAL); cJSON refuses nesting
  * past 1000 levels.
  */
+#include "irisgate/jscan.h"
 #include "store_int.h"
 
 #include <cjson/cJSON.h>
@@ -165,83 +166,23 @@ static int sb_add(sbuf_t *b, const char *s, size_t n) {
  * scanned for the spans of its results. Anything unexpected (escaped keys, a count that
  * does not match the parsed tree) gives up and the caller re-serializes instead. */
 
-static const char *ws(const char *p, const char *e) {
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    return p;
-}
-
-/* p at '"': the byte after the closing quote, or NULL. */
-static const char *skip_string(const char *p, const char *e) {
-    for (p++; p < e; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
-    }
-    return NULL;
-}
-
-/* The byte after the value starting at p, or NULL. */
-static const char *skip_value(const char *p, const char *e) {
-    if (p >= e) return NULL;
-    if (*p == '"') return skip_string(p, e);
-    if (*p != '{' && *p != '[') {
-        while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-               *p != '\r' && *p != '\t')
-            p++;
-        return p;
-    }
-    size_t depth = 0;
-    while (p < e) {
-        if (*p == '"') {
-            if (!(p = skip_string(p, e))) return NULL;
-            continue;
-        }
-        if (*p == '{' || *p == '[') depth++;
-        if ((*p == '}' || *p == ']') && --depth == 0) return p + 1;
-        p++;
-    }
-    return NULL;
-}
-
-/* In the object at p, the value of member name (spelled without escapes), or NULL. */
-static const char *member(const char *p, const char *e, const char *name) {
-    size_t nlen = strlen(name);
-    if ((p = ws(p, e)) >= e || *p != '{') return NULL;
-    p = ws(p + 1, e);
-    while (p < e && *p == '"') {
-        const char *k = p + 1, *ke = skip_string(p, e);
-        if (!ke) return NULL;
-        p = ws(ke, e);
-        if (p >= e || *p != ':') return NULL;
-        p = ws(p + 1, e);
-        if ((size_t)(ke - 1 - k) == nlen && memcmp(k, name, nlen) == 0) return p;
-        if (!(p = skip_value(p, e))) return NULL;
-        p = ws(p, e);
-        if (p < e && *p == ',') p = ws(p + 1, e);
-    }
-    return NULL;
-}
-
 /* Fills spans[0..n) with the results' bytes; false when the scan does not find exactly n
  * objects where the parsed tree has them. */
 static bool raw_results(const char *body, size_t len, bool wrapped, size_t n, const char **at,
                         size_t *alen) {
     const char *e = body + len, *p = body;
-    if (wrapped && !(p = member(p, e, "response"))) return false;
-    if (!(p = member(p, e, "results")) || *p != '[') return false;
-    p = ws(p + 1, e);
+    if (wrapped && !(p = ig_jscan_member(p, e, "response"))) return false;
+    ig_jscan_iter_t it;
+    if (!ig_jscan_array(&it, ig_jscan_member(p, e, "results"), e)) return false;
     size_t i = 0;
-    while (p < e && *p == '{') {
-        const char *q = skip_value(p, e);
-        if (!q || i == n) return false;
-        at[i] = p;
-        alen[i++] = (size_t)(q - p);
-        p = ws(q, e);
-        if (p < e && *p == ',') p = ws(p + 1, e);
+    const char *v;
+    size_t vn;
+    while (ig_jscan_next(&it, &v, &vn)) {
+        if (i == n || *v != '{') return false;
+        at[i] = v;
+        alen[i++] = vn;
     }
-    return i == n && p < e && *p == ']';
+    return i == n && !it.bad;
 }
 
 /* ---- one answer's state ------------------------------------------------------------------- */

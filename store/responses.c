@@ -154,16 +154,10 @@ typedef struct {
     ig_cached_t *result;
 } get_req_t;
 
-static void reads_done(ig_store_t *s) {
-    pthread_mutex_lock(&s->rmu);
-    if (--s->reads_inflight == 0) pthread_cond_broadcast(&s->ridle);
-    pthread_mutex_unlock(&s->rmu);
-}
-
 static void get_work(uv_work_t *w) {
     get_req_t *g = w->data;
     g->rc = get_with(g->s, g->key, &g->result);
-    reads_done(g->s); /* last touch of the store: it may be closed from here on */
+    ig_db_read_end(g->s); /* last touch of the store: it may be closed from here on */
     g->s = NULL;
 }
 
@@ -171,7 +165,7 @@ static void get_work(uv_work_t *w) {
 static void get_after(uv_work_t *w, int status) {
     get_req_t *g = w->data;
     if (status != 0) { /* cancelled: get_work never ran */
-        reads_done(g->s);
+        ig_db_read_end(g->s);
         g->rc = status;
     }
     g->cb(g->arg, g->rc, g->result);
@@ -191,12 +185,10 @@ int ig_store_get_response_async(ig_store_t *s, uv_loop_t *loop, const char *key,
     g->cb = cb;
     g->arg = arg;
     g->work.data = g;
-    pthread_mutex_lock(&s->rmu);
-    s->reads_inflight++;
-    pthread_mutex_unlock(&s->rmu);
+    ig_db_read_begin(s);
     int rc = uv_queue_work(loop, &g->work, get_work, get_after);
     if (rc) {
-        reads_done(s);
+        ig_db_read_end(s);
         free(g->key);
         free(g);
     }

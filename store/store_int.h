@@ -46,12 +46,17 @@ void ig_db_close(sqlite3 *db);
 /* A read-only connection from the pool (opened on first need), and back. */
 sqlite3 *ig_db_reader_get(ig_store_t *s);
 void ig_db_reader_put(ig_store_t *s, sqlite3 *db);
+/* An async read queued on the thread pool, and its end: ig_store_close waits for them. */
+void ig_db_read_begin(ig_store_t *s);
+void ig_db_read_end(ig_store_t *s);
 
 /* Reports msg through the log hook (ig_store_set_log), or to stderr. Any thread. */
 void ig_store_log(ig_store_t *s, const char *msg);
 
 /* The intel tables' schema (schema_intel.c), applied by a migration in db.c. */
 extern const char ig_schema_intel[];
+/* The request log's table, indexes and view (requests.c), applied by a migration in db.c. */
+extern const char ig_schema_requests[];
 
 /* Normalizes one Iris answer into the intel tables on db (ingest.c): the caller holds a
  * transaction or savepoint and rolls it back on failure, so a rejected answer leaves no

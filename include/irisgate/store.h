@@ -67,6 +67,21 @@ int ig_store_ingest(ig_store_t *s, const char *endpoint, const char *body, size_
 int ig_store_import(ig_store_t *s, const char *endpoint, const char *body, size_t len,
                     int64_t observed_at, size_t *ndomains, char *err, size_t errlen);
 
+/* The latest stored result of each domain (as the vendor sent it), for answering per
+ * domain: read on the thread pool, cb on loop's thread with one row per domain asked, in
+ * order (json NULL when the store has none). cb owns the rows (ig_stored_results_free). */
+typedef struct {
+    char *domain;
+    char *endpoint;     /* where it came from: iris-investigate, iris-enrich, iris */
+    int64_t fetched_at; /* epoch seconds */
+    char *json;         /* NUL-terminated; NULL: not stored */
+    size_t json_len;
+} ig_stored_result_t;
+typedef void (*ig_store_results_cb)(void *arg, int rc, ig_stored_result_t *rows, size_t n);
+int ig_store_get_results_async(ig_store_t *s, uv_loop_t *loop, const char *const *domains,
+                               size_t n, ig_store_results_cb cb, void *arg);
+void ig_stored_results_free(ig_stored_result_t *rows, size_t n);
+
 /* Where the store reports what it could not keep (a rejected answer, a failed batch): fn
  * is called on the writer thread with a message that never holds a secret. NULL: stderr. */
 void ig_store_set_log(ig_store_t *s, void (*fn)(const char *msg));
@@ -80,5 +95,39 @@ typedef struct {
     uint64_t ingested_answers, ingested_domains, ingest_rejected;
 } ig_store_stats_t;
 void ig_store_stats(ig_store_t *s, ig_store_stats_t *out);
+
+/* ---- the request log (docs/schema.md: `requests`, `v_spend_per_user_day`) ---- */
+
+/* One client request. user NULL: not authenticated; key: the canonical question (never a
+ * credential), NULL when there is none; outcome: HIT, MISS, PARTIAL, COALESCED, STALE,
+ * QUEUED, REJECTED, BYPASS or ERROR; upstream_queries: spent on its behalf; status: the
+ * HTTP status sent to the client. endpoint and outcome are required. */
+typedef struct {
+    int64_t at_ms; /* epoch milliseconds, when the request arrived */
+    const char *user, *endpoint, *key, *outcome;
+    int upstream_queries, status;
+    double latency_ms;
+} ig_request_row_t;
+
+/* Copies the rows and queues ONE writer job for them, which lands whole or not at all (the
+ * caller batches, e.g. every 100 ms). Never blocks on disk. IG_EINVAL when a row lacks its
+ * endpoint or outcome (nothing is queued). */
+int ig_store_log_requests(ig_store_t *s, const ig_request_row_t *rows, size_t n);
+
+/* Upstream queries spent per (user, endpoint): this calendar month and today (UTC, the
+ * month and day of now_ms), and ever; recent_ms holds the epoch-ms time of each query
+ * spent in the hour before now_ms (now - 1 h excluded, now_ms included), oldest first, a
+ * row that spent n queries appearing n times. user is "" for rows without a user. Sorted
+ * by user, then endpoint; only pairs that ever spent a query. Blocking: start-up and the
+ * command line, never on the loop. Free with ig_usage_free. */
+typedef struct {
+    char user[72];
+    char endpoint[24];
+    int64_t month, today, total;
+    int64_t *recent_ms;
+    size_t nrecent;
+} ig_usage_t;
+int ig_store_usage(ig_store_t *s, int64_t now_ms, ig_usage_t **out, size_t *n);
+void ig_usage_free(ig_usage_t *u, size_t n);
 
 #endif

@@ -446,7 +446,7 @@ static void test_store_migrates_a_version_1_file_keeping_its_answers(void) {
     CHECK(c && c->body_len == 4 && memcmp(c->body, "body", 4) == 0);
     ig_cached_free(c);
     ig_store_close(s);
-    CHECK_EQ_INT(count_rows("PRAGMA user_version"), 2);
+    CHECK(count_rows("PRAGMA user_version") >= 2);
     CHECK_EQ_INT(count_rows("SELECT count(*) FROM domains"), 0);
     teardown();
 }
