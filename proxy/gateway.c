@@ -10,7 +10,7 @@
  * request's context (greq_t), which lives from ig_gateway_handle until its answer is sent.
  * Never logs, stores or returns a key: the upstream form body is built here, sent, freed.
  */
-#include "irisgate/gateway.h"
+#include "gateway_int.h"
 #include "irisgate/auth.h"
 #include "irisgate/canon.h"
 #include "irisgate/hmac.h"
@@ -26,58 +26,63 @@
 #include <string.h>
 #include <strings.h>
 
-#define FLIGHT_BUCKETS 1024
-
-typedef struct greq greq_t;
-
-typedef struct flight {
-    char *key;
-    size_t key_len;
-    uint64_t hash;
-    ig_gateway_t *gw;
-    ig_endpoint_t ep;
-    greq_t *waiters;
-    struct flight *next;
-} flight_t;
-
-struct ig_gateway {
-    uv_loop_t *loop;
-    const ig_config_t *cfg;
-    const ig_secrets_t *secrets;
-    ig_store_t *store;
-    ig_upstream_t *up;
-    ig_hotcache_t *hot;
-    char *up_user;
-    char *up_key;
-    flight_t *flights[FLIGHT_BUCKETS];
-    bool closing;
-};
-
-struct greq {
-    ig_gateway_t *gw;
-    ig_http_req_t *req;
-    ig_endpoint_t ep;
-    char user[72];
-    ig_params_t canon;
-    ig_buf_t key;
-    bool no_cache;
-    const char *outcome;
-    greq_t *next_waiter;
-};
-
 static const char *const MSG_NOT_FOUND = "The requested URL was not found on this server.";
 
 /* ---- answering ------------------------------------------------------------------------ */
 
-static void greq_free(greq_t *r) {
+void gw_greq_free(greq_t *r) {
     ig_params_free(&r->canon);
     ig_buf_free(&r->key);
     free(r);
 }
 
+/* One row for the requests table, queued in memory; the audit timer hands them over. */
+static void audit(greq_t *r, int status, uint64_t us) {
+    ig_gateway_t *g = r->gw;
+    if (g->naudit == g->capaudit) {
+        size_t cap = g->capaudit ? g->capaudit * 2 : 256;
+        ig_request_row_t *a = realloc(g->audit, cap * sizeof(*a));
+        if (!a) return;
+        g->audit = a;
+        g->capaudit = cap;
+    }
+    ig_request_row_t *row = &g->audit[g->naudit];
+    *row = (ig_request_row_t){.at_ms = ig_now_ms(),
+                              .user = r->user[0] ? strdup(r->user) : NULL,
+                              .endpoint = ig_endpoint_name(r->ep),
+                              .key = r->key.data ? strndup(r->key.data, r->key.len) : NULL,
+                              .outcome = r->outcome,
+                              .upstream_queries = r->spent,
+                              .status = status,
+                              .latency_ms = (double)us / 1000.0};
+    if (r->user[0] && !row->user) return;
+    g->naudit++;
+}
+
+static void audit_flush(ig_gateway_t *g) {
+    if (!g->naudit) return;
+    if (ig_store_log_requests(g->store, g->audit, g->naudit) != IG_OK)
+        ig_log("store: could not queue %zu request rows", g->naudit);
+    for (size_t i = 0; i < g->naudit; i++) {
+        free((char *)g->audit[i].user);
+        free((char *)g->audit[i].key);
+    }
+    g->naudit = 0;
+}
+
+static void on_audit_timer(uv_timer_t *t) {
+    audit_flush(t->data);
+}
+
 static void log_request(greq_t *r, int status, size_t bytes) {
     const ig_http_req_t *q = r->req;
     uint64_t us = (ig_mono_ns() - q->start_ns) / 1000;
+    if (!r->outcome) r->outcome = status >= 500 && status != 503 ? "ERROR" : "REJECTED";
+    if (r->ep != IG_EP_UNKNOWN) {
+        audit(r, status, us);
+        ig_metrics_request(r->gw->metrics, ig_endpoint_name(r->ep), r->outcome,
+                           (double)us / 1e6);
+    }
     int klen = r->key.len > 300 ? 300 : (int)r->key.len;
     ig_log("%s %s %s %s %s %d %llu.%02llums %zuB \"%.*s%s\"", q->peer, r->user[0] ? r->user : "-",
            q->method_str, ig_endpoint_name(r->ep), r->outcome ? r->outcome : "-", status,
@@ -86,34 +91,33 @@ static void log_request(greq_t *r, int status, size_t bytes) {
 }
 
 /* Sends body (a reference is taken) with the cache headers, logs, frees r. */
-static void answer(greq_t *r, int status, const char *ctype, ig_blob_t *body, int64_t age) {
+void gw_answer(greq_t *r, int status, const char *ctype, ig_blob_t *body, int64_t age) {
     char head[512];
-    int n;
-    if (age >= 0)
-        n = snprintf(head, sizeof(head), "Content-Type: %s\r\nX-Cache: %s\r\nAge: %lld\r\n",
-                     ctype, r->outcome, (long long)age);
-    else
-        n = snprintf(head, sizeof(head), "Content-Type: %s\r\nX-Cache: %s\r\n", ctype,
-                     r->outcome);
+    char agebuf[48] = "";
+    if (age >= 0) snprintf(agebuf, sizeof(agebuf), "Age: %lld\r\n", (long long)age);
+    bool stale = r->outcome && strcmp(r->outcome, "STALE") == 0;
+    int n = snprintf(head, sizeof(head), "Content-Type: %s\r\nX-Cache: %s\r\n%s%s", ctype,
+                     r->outcome, agebuf,
+                     stale ? "Warning: 110 irisgate \"Response is Stale\"\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(head)) n = 0;
     log_request(r, status, body->len);
     ig_http_respond(r->req, status, head, (size_t)n, body->data, body->len, ig_blob_unref,
                     ig_blob_ref(body));
-    greq_free(r);
+    gw_greq_free(r);
 }
 
-static void answer_error(greq_t *r, int status, const char *message) {
+void gw_answer_error(greq_t *r, int status, const char *message) {
     ig_buf_t b = {0};
     ig_vendor_error(&b, status, message);
     log_request(r, status, b.len);
     ig_http_respond_copy(r->req, status, IG_JSON_CTYPE, b.data, b.len);
     ig_buf_free(&b);
-    greq_free(r);
+    gw_greq_free(r);
 }
 
 /* ---- what may be kept ----------------------------------------------------------------- */
 
-static int64_t ttl_of(const ig_gateway_t *g, ig_endpoint_t ep) {
+int64_t gw_ttl(const ig_gateway_t *g, ig_endpoint_t ep) {
     if (ep == IG_EP_INVESTIGATE) return g->cfg->ttl_investigate;
     if (ep == IG_EP_ENRICH) return g->cfg->ttl_enrich;
     return 0;
@@ -121,7 +125,7 @@ static int64_t ttl_of(const ig_gateway_t *g, ig_endpoint_t ep) {
 
 /* An answer is data when it is a 200 JSON envelope {"response": ...} that is not a
  * limit_exceeded answer. A byte scan, not a parse: this runs on the loop for every miss. */
-static bool is_data(int status, const char *ctype, const char *body, size_t len) {
+bool gw_is_data(int status, const char *ctype, const char *body, size_t len) {
     if (status != 200 || !ctype || strncasecmp(ctype, "application/json", 16) != 0) return false;
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
@@ -137,7 +141,7 @@ static bool is_data(int status, const char *ctype, const char *body, size_t len)
     return true;
 }
 
-static void keep(ig_gateway_t *g, const char *key, size_t key_len, ig_endpoint_t ep,
+void gw_keep(ig_gateway_t *g, const char *key, size_t key_len, ig_endpoint_t ep,
                  const char *ctype, int64_t fetched_at, ig_blob_t *body) {
     ig_hotcache_put(g->hot, key, key_len, ctype, fetched_at, body);
     ig_cached_t c = {.key = (char *)key,
@@ -147,13 +151,14 @@ static void keep(ig_gateway_t *g, const char *key, size_t key_len, ig_endpoint_t
                      .body = body->data,
                      .body_len = body->len,
                      .fetched_at = fetched_at,
-                     .expires_at = fetched_at + ttl_of(g, ep)};
+                     .expires_at = fetched_at + gw_ttl(g, ep)};
     if (ig_store_put_response(g->store, &c) != IG_OK)
         ig_log("store: could not queue the answer for %.*s", (int)(key_len > 200 ? 200 : key_len),
                key);
     /* Normalized on the writer thread; the client's answer never waits for it. */
     if (ig_store_ingest(g->store, c.endpoint, body->data, body->len, fetched_at) != IG_OK)
         ig_log("store: could not queue the %s answer for the intel tables", c.endpoint);
+    gw_domains_learn(g, ep, body->data, body->len, fetched_at);
 }
 
 /* ---- upstream ------------------------------------------------------------------------- */
@@ -176,7 +181,7 @@ static int signed_form(ig_gateway_t *g, ig_endpoint_t ep, const ig_params_t *can
     return rc;
 }
 
-static int send_upstream(ig_gateway_t *g, ig_endpoint_t ep, const ig_params_t *canon,
+int gw_send_upstream(ig_gateway_t *g, ig_endpoint_t ep, const ig_params_t *canon,
                          ig_upstream_cb cb, void *arg) {
     ig_buf_t form = {0};
     int rc = signed_form(g, ep, canon, &form);
@@ -189,28 +194,30 @@ static int send_upstream(ig_gateway_t *g, ig_endpoint_t ep, const ig_params_t *c
     return rc;
 }
 
-static void answer_upstream_failure(greq_t *r, const ig_upstream_resp_t *resp) {
+void gw_answer_upstream_failure(greq_t *r, const ig_upstream_resp_t *resp) {
     char msg[300];
     bool timeout = resp->error && strcasestr(resp->error, "timeout");
     snprintf(msg, sizeof(msg), "irisgate could not get an answer from the Iris API: %s",
              resp->error ? resp->error : "no answer");
-    answer_error(r, timeout ? 504 : 502, msg);
+    gw_answer_error(r, timeout ? 504 : 502, msg);
 }
 
 static void answer_from_upstream(greq_t *r, const ig_upstream_resp_t *resp, ig_blob_t *body) {
-    answer(r, resp->status, resp->content_type ? resp->content_type : IG_JSON_CTYPE, body, -1);
+    gw_answer(r, resp->status, resp->content_type ? resp->content_type : IG_JSON_CTYPE, body, -1);
 }
 
-/* Uncached pass-through (the account, formats other than JSON, TTL 0). */
-static void on_bypass_done(void *arg, const ig_upstream_resp_t *resp) {
+/* Uncached pass-through (formats other than JSON, TTL 0). */
+static void on_bypass_done(void *arg, const ig_upstream_resp_t *resp, const gw_call_info_t *info) {
     greq_t *r = arg;
+    r->spent = info->spent;
+    if (info->refused) r->outcome = "REJECTED";
     if (resp->status == 0) {
-        answer_upstream_failure(r, resp);
+        gw_answer_upstream_failure(r, resp);
         return;
     }
     ig_blob_t *body = ig_blob_new(resp->body, resp->body_len);
     if (!body) {
-        answer_error(r, 500, "irisgate is out of memory.");
+        gw_answer_error(r, 500, "irisgate is out of memory.");
         return;
     }
     answer_from_upstream(r, resp, body);
@@ -219,8 +226,8 @@ static void on_bypass_done(void *arg, const ig_upstream_resp_t *resp) {
 
 static void bypass(greq_t *r) {
     r->outcome = "BYPASS";
-    if (send_upstream(r->gw, r->ep, &r->canon, on_bypass_done, r) != IG_OK)
-        answer_error(r, 500, "irisgate could not start the upstream request.");
+    if (gw_call(r->gw, r->ep, r->user, &r->canon, on_bypass_done, r) != IG_OK)
+        gw_answer_error(r, 500, "irisgate is out of memory.");
 }
 
 static flight_t **flight_slot(ig_gateway_t *g, const char *key, size_t len, uint64_t h) {
@@ -230,30 +237,51 @@ static flight_t **flight_slot(ig_gateway_t *g, const char *key, size_t len, uint
     return pp;
 }
 
-static void on_fetch_done(void *arg, const ig_upstream_resp_t *resp) {
+static void on_fetch_done(void *arg, const ig_upstream_resp_t *resp, const gw_call_info_t *info) {
     flight_t *f = arg;
     ig_gateway_t *g = f->gw;
     *flight_slot(g, f->key, f->key_len, f->hash) = f->next;
     greq_t *w = f->waiters;
-    if (resp->status == 0) {
+    f->initiator->spent = info->spent;
+    if (info->refused)
+        f->initiator->outcome = "REJECTED";
+    else if (info->queued)
+        f->initiator->outcome = "QUEUED";
+    if (resp->status == 0)
         ig_log("upstream: %s for %s", resp->error ? resp->error : "no answer",
                ig_endpoint_name(f->ep));
+    if (resp->status == 0 || resp->status >= 500) {
+        /* Down, failing or timed out: a stale copy young enough beats an error. */
+        const ig_hot_entry_t *e = ig_hotcache_get(g->hot, f->key, f->key_len);
+        ig_blob_t *old = e && ig_now() - e->fetched_at < g->cfg->max_stale ? ig_blob_ref(e->body)
+                                                                             : NULL;
+        int64_t old_at = e ? e->fetched_at : 0;
+        char ctype[128];
+        snprintf(ctype, sizeof(ctype), "%s", e ? e->content_type : IG_JSON_CTYPE);
+        for (; old && w; w = f->waiters) {
+            f->waiters = w->next_waiter;
+            w->outcome = "STALE";
+            gw_answer(w, 200, ctype, old, ig_now() - old_at);
+        }
+        ig_blob_unref(old);
+    }
+    if (resp->status == 0) {
         while (w) {
             greq_t *next = w->next_waiter;
-            answer_upstream_failure(w, resp);
+            gw_answer_upstream_failure(w, resp);
             w = next;
         }
     } else {
         ig_blob_t *body = ig_blob_new(resp->body, resp->body_len);
         const char *ctype = resp->content_type ? resp->content_type : IG_JSON_CTYPE;
-        if (body && is_data(resp->status, ctype, resp->body, resp->body_len))
-            keep(g, f->key, f->key_len, f->ep, ctype, ig_now(), body);
+        if (body && gw_is_data(resp->status, ctype, resp->body, resp->body_len))
+            gw_keep(g, f->key, f->key_len, f->ep, ctype, ig_now(), body);
         while (w) {
             greq_t *next = w->next_waiter;
             if (body)
                 answer_from_upstream(w, resp, body);
             else
-                answer_error(w, 500, "irisgate is out of memory.");
+                gw_answer_error(w, 500, "irisgate is out of memory.");
             w = next;
         }
         ig_blob_unref(body);
@@ -266,7 +294,7 @@ static void on_fetch_done(void *arg, const ig_upstream_resp_t *resp) {
 static void fetch(greq_t *r) {
     ig_gateway_t *g = r->gw;
     if (g->closing) {
-        answer_error(r, 503, "irisgate is shutting down.");
+        gw_answer_error(r, 503, "irisgate is shutting down.");
         return;
     }
     uint64_t h = ig_hash64(r->key.data, r->key.len);
@@ -281,46 +309,56 @@ static void fetch(greq_t *r) {
     char *k = f ? malloc(r->key.len + 1) : NULL;
     if (!k) {
         free(f);
-        answer_error(r, 500, "irisgate is out of memory.");
+        gw_answer_error(r, 500, "irisgate is out of memory.");
         return;
     }
     memcpy(k, r->key.data, r->key.len + 1);
-    *f = (flight_t){k, r->key.len, h, g, r->ep, r, NULL};
+    *f = (flight_t){.key = k, .key_len = r->key.len, .hash = h, .gw = g, .ep = r->ep,
+                    .waiters = r, .initiator = r, .next = NULL};
     r->outcome = "MISS";
-    if (send_upstream(g, r->ep, &r->canon, on_fetch_done, f) != IG_OK) {
+    *slot = f; /* before the call: its answer may come at once (a refusal) */
+    if (gw_call(g, r->ep, r->user, &r->canon, on_fetch_done, f) != IG_OK) {
+        *flight_slot(g, k, f->key_len, h) = f->next;
         free(k);
         free(f);
-        answer_error(r, 500, "irisgate could not start the upstream request.");
-        return;
+        gw_answer_error(r, 500, "irisgate is out of memory.");
     }
-    *slot = f;
 }
 
 /* ---- cache lookups -------------------------------------------------------------------- */
 
-static bool fresh(const ig_gateway_t *g, ig_endpoint_t ep, int64_t fetched_at) {
-    return ig_now() - fetched_at < ttl_of(g, ep);
+bool gw_fresh(const ig_gateway_t *g, ig_endpoint_t ep, int64_t fetched_at) {
+    return ig_now() - fetched_at < gw_ttl(g, ep);
 }
 
 static bool answer_from_hot(greq_t *r) {
     ig_gateway_t *g = r->gw;
     const ig_hot_entry_t *e = ig_hotcache_get(g->hot, r->key.data, r->key.len);
-    if (!e || !fresh(g, r->ep, e->fetched_at)) return false;
+    if (!e || !gw_fresh(g, r->ep, e->fetched_at)) return false;
     r->outcome = "HIT";
-    answer(r, 200, e->content_type, e->body, ig_now() - e->fetched_at);
+    gw_answer(r, 200, e->content_type, e->body, ig_now() - e->fetched_at);
     return true;
 }
 
 static void on_store_lookup(void *arg, int rc, ig_cached_t *c) {
     greq_t *r = arg;
     ig_gateway_t *g = r->gw;
-    if (rc == IG_OK && c && c->status == 200 && fresh(g, r->ep, c->fetched_at) && !g->closing) {
+    if (rc == IG_OK && c && c->status == 200 && !gw_fresh(g, r->ep, c->fetched_at) &&
+        ig_now() - c->fetched_at < g->cfg->max_stale && !g->closing) {
+        /* Stale: kept in memory in case the upstream fails (the fetch below replaces it). */
+        ig_blob_t *body = ig_blob_new(c->body, c->body_len);
+        if (body)
+            ig_hotcache_put(g->hot, r->key.data, r->key.len,
+                            c->content_type ? c->content_type : IG_JSON_CTYPE, c->fetched_at, body);
+        ig_blob_unref(body);
+    }
+    if (rc == IG_OK && c && c->status == 200 && gw_fresh(g, r->ep, c->fetched_at) && !g->closing) {
         ig_blob_t *body = ig_blob_new(c->body, c->body_len);
         if (body) {
             const char *ctype = c->content_type ? c->content_type : IG_JSON_CTYPE;
             ig_hotcache_put(g->hot, r->key.data, r->key.len, ctype, c->fetched_at, body);
             r->outcome = "HIT";
-            answer(r, 200, ctype, body, ig_now() - c->fetched_at);
+            gw_answer(r, 200, ctype, body, ig_now() - c->fetched_at);
             ig_blob_unref(body);
             ig_cached_free(c);
             return;
@@ -336,6 +374,7 @@ static void lookup(greq_t *r) {
     ig_gateway_t *g = r->gw;
     if (!r->no_cache) {
         if (answer_from_hot(r)) return;
+        if (gw_domains_try(r)) return;
         /* Not in memory (or stale there): the store may hold a fresher copy. Skip the read
          * when a fetch of this key is already under way: the request will join it. */
         uint64_t h = ig_hash64(r->key.data, r->key.len);
@@ -345,6 +384,65 @@ static void lookup(greq_t *r) {
             return;
     }
     fetch(r);
+}
+
+/* ---- what irisgate answers itself -------------------------------------------------------- */
+
+/* /v1/account: the caller's own products, limits and spend, in the vendor's shape, so a
+ * client pacing itself by it (the official SDK does) follows irisgate's rules. */
+static void answer_account(greq_t *r) {
+    ig_buf_t b = {0};
+    int rc = ig_quota_account_json(r->gw->quota, r->user, ig_now_ms(), &b);
+    ig_blob_t *body = rc == IG_OK ? ig_blob_new(b.data, b.len) : NULL;
+    ig_buf_free(&b);
+    if (!body) {
+        gw_answer_error(r, 500, "irisgate is out of memory.");
+        return;
+    }
+    r->outcome = "HIT";
+    gw_answer(r, 200, IG_JSON_CTYPE, body, -1);
+    ig_blob_unref(body);
+}
+
+/* /metrics, for the loopback or the admin token (Authorization: Bearer TOKEN). */
+static void answer_metrics(greq_t *r) {
+    ig_gateway_t *g = r->gw;
+    const char *auth = ig_http_header(r->req, "authorization");
+    const char *token = g->secrets->admin_token;
+    bool admin = strcmp(r->req->peer, "127.0.0.1") == 0 || strcmp(r->req->peer, "::1") == 0 ||
+                 (token && *token && auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
+                  ig_ct_equal(auth + 7, strlen(auth + 7), token, strlen(token)));
+    if (!admin) {
+        gw_answer_error(r, 403, IG_MSG_BAD_CREDENTIALS);
+        return;
+    }
+    ig_hotcache_stats_t hs;
+    ig_hotcache_stats(g->hot, &hs);
+    static const ig_endpoint_t products[] = {IG_EP_INVESTIGATE, IG_EP_ENRICH, IG_EP_ACCOUNT};
+    ig_metrics_queue_t queues[3];
+    for (size_t i = 0; i < 3; i++) {
+        ig_limiter_stats_t ls = {0};
+        if (g->limiter) ig_limiter_stats(g->limiter, products[i], &ls);
+        queues[i] = (ig_metrics_queue_t){ig_endpoint_name(products[i]), (int64_t)ls.queued};
+    }
+    ig_metrics_gauges_t gauges = {.cache_entries = (int64_t)hs.entries,
+                                  .cache_bytes = (int64_t)hs.bytes,
+                                  .queues = queues,
+                                  .nqueues = 3};
+    ig_buf_t b = {0};
+    ig_blob_t *body = ig_metrics_render(g->metrics, &gauges, &b) == IG_OK
+                          ? ig_blob_new(b.data ? b.data : "", b.len)
+                          : NULL;
+    ig_buf_free(&b);
+    if (!body) {
+        gw_answer_error(r, 500, "irisgate is out of memory.");
+        return;
+    }
+    r->outcome = "HIT";
+    ig_http_respond(r->req, 200, "Content-Type: " IG_METRICS_CONTENT_TYPE "\r\n",
+                    sizeof("Content-Type: " IG_METRICS_CONTENT_TYPE "\r\n") - 1, body->data,
+                    body->len, ig_blob_unref, body);
+    gw_greq_free(r);
 }
 
 /* ---- the handler ---------------------------------------------------------------------- */
@@ -375,12 +473,16 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
     r->gw = g;
     r->req = req;
     r->ep = ig_endpoint_from_path(req->path, req->path_len);
+    if (r->ep == IG_EP_UNKNOWN && req->path_len == 8 && memcmp(req->path, "/metrics", 8) == 0) {
+        answer_metrics(r);
+        return;
+    }
     if (r->ep == IG_EP_UNKNOWN) {
-        answer_error(r, 404, MSG_NOT_FOUND);
+        gw_answer_error(r, 404, MSG_NOT_FOUND);
         return;
     }
     if (req->method != HTTP_GET && req->method != HTTP_POST && req->method != HTTP_HEAD) {
-        answer_error(r, 405, "Use GET or POST.");
+        gw_answer_error(r, 405, "Use GET or POST.");
         return;
     }
     ig_params_t params = {0};
@@ -389,7 +491,7 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
         rc = ig_params_parse(&params, req->body, req->body_len);
     if (rc) {
         ig_params_free(&params);
-        answer_error(r, 400, IG_MSG_MALFORMED);
+        gw_answer_error(r, 400, IG_MSG_MALFORMED);
         return;
     }
     ig_auth_creds_t creds;
@@ -400,7 +502,7 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
                            ig_secrets_user_key, (void *)g->secrets);
     if (rc) {
         ig_params_free(&params);
-        answer_error(r, 403, IG_MSG_BAD_CREDENTIALS);
+        gw_answer_error(r, 403, IG_MSG_BAD_CREDENTIALS);
         return;
     }
     snprintf(r->user, sizeof(r->user), "%s", creds.username);
@@ -408,11 +510,15 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
     ig_params_free(&params);
     if (!rc) rc = ig_canon_key(r->ep, &r->canon, &r->key);
     if (rc) {
-        answer_error(r, rc == IG_ENOMEM ? 500 : 400, IG_MSG_MALFORMED);
+        gw_answer_error(r, rc == IG_ENOMEM ? 500 : 400, IG_MSG_MALFORMED);
         return;
     }
     const char *fmt = ig_params_get(&r->canon, "format");
-    if (r->ep == IG_EP_ACCOUNT || (fmt && strcmp(fmt, "json") != 0) || ttl_of(g, r->ep) <= 0) {
+    if (r->ep == IG_EP_ACCOUNT && !fmt) {
+        answer_account(r);
+        return;
+    }
+    if (r->ep == IG_EP_ACCOUNT || (fmt && strcmp(fmt, "json") != 0) || gw_ttl(g, r->ep) <= 0) {
         bypass(r);
         return;
     }
@@ -422,6 +528,128 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
 }
 
 /* ---- life cycle ----------------------------------------------------------------------- */
+
+/* ---- the quota rules' state ------------------------------------------------------------ */
+
+static const ig_endpoint_t PRODUCTS[] = {IG_EP_INVESTIGATE, IG_EP_ENRICH, IG_EP_ACCOUNT};
+#define NPRODUCTS (sizeof(PRODUCTS) / sizeof(PRODUCTS[0]))
+#define AUDIT_FLUSH_MS 100
+
+/* The shared limits: what the upstream's /v1/account says (learned may be NULL), with the
+ * keys the config's upstream_limit_* set on top. */
+static void apply_upstream_limits(ig_gateway_t *g, const ig_limits_t *learned) {
+    for (size_t i = 0; i < NPRODUCTS; i++) {
+        ig_endpoint_t p = PRODUCTS[i];
+        ig_limits_t lim = learned ? learned[p] : (ig_limits_t){0};
+        ig_limit_spec_apply(&g->cfg->upstream_limit[p], &lim);
+        ig_limiter_set(g->limiter, p, &lim);
+        ig_quota_set_upstream(g->quota, p, &lim);
+    }
+}
+
+static void on_account(void *arg, const ig_upstream_resp_t *resp, const gw_call_info_t *info) {
+    ig_gateway_t *g = arg;
+    /* irisgate's own query is spent like any other: recorded, so a restart counts it. */
+    ig_request_row_t row = {.at_ms = ig_now_ms(), .user = "", .endpoint = "account",
+                            .key = "account", .outcome = info->refused ? "REJECTED" : "MISS",
+                            .upstream_queries = info->spent, .status = resp->status};
+    if (info->spent) ig_store_log_requests(g->store, &row, 1);
+    ig_limits_t lim[IG_EP_COUNT];
+    if (resp->status == 200 && ig_limits_from_account(resp->body, resp->body_len, lim) == IG_OK) {
+        apply_upstream_limits(g, lim);
+        ig_log("upstream limits: investigate %lld/min %lld/h %lld/month, enrich %lld/min "
+               "%lld/h %lld/month (0: none)",
+               (long long)lim[IG_EP_INVESTIGATE].minute, (long long)lim[IG_EP_INVESTIGATE].hour,
+               (long long)lim[IG_EP_INVESTIGATE].month, (long long)lim[IG_EP_ENRICH].minute,
+               (long long)lim[IG_EP_ENRICH].hour, (long long)lim[IG_EP_ENRICH].month);
+    } else if (!g->closing) {
+        ig_log("upstream: could not read the account's limits (status %d); keeping the "
+               "configured ones",
+               resp->status);
+    }
+}
+
+static void on_account_timer(uv_timer_t *t) {
+    ig_gateway_t *g = t->data;
+    ig_params_t none = {0};
+    if (!g->closing) gw_call(g, IG_EP_ACCOUNT, "", &none, on_account, g);
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+    free(h);
+}
+
+static uv_timer_t *start_timer(ig_gateway_t *g, uv_timer_cb cb, uint64_t first, uint64_t every) {
+    uv_timer_t *t = malloc(sizeof(*t));
+    if (!t || uv_timer_init(g->loop, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    t->data = g;
+    uv_timer_start(t, cb, first, every);
+    uv_unref((uv_handle_t *)t); /* never keeps the loop alive on its own */
+    return t;
+}
+
+static void stop_timer(uv_timer_t **t) {
+    if (!*t) return;
+    uv_timer_stop(*t);
+    uv_close((uv_handle_t *)*t, on_timer_closed);
+    *t = NULL;
+}
+
+/* What was spent before this start (the requests table): the month is not forgotten. */
+static void preload_usage(ig_gateway_t *g) {
+    ig_usage_t *u = NULL;
+    size_t n = 0;
+    int64_t now_ms = ig_now_ms();
+    if (ig_store_usage(g->store, now_ms, &u, &n) != IG_OK) {
+        ig_log("store: could not read past usage; limits start from zero");
+        return;
+    }
+    for (size_t i = 0; i < NPRODUCTS; i++) {
+        ig_endpoint_t p = PRODUCTS[i];
+        int64_t month = 0, total = 0;
+        size_t nrecent = 0;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(u[j].endpoint, ig_endpoint_name(p)) == 0) nrecent += u[j].nrecent;
+        int64_t *recent = calloc(nrecent ? nrecent : 1, sizeof(*recent));
+        size_t k = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (strcmp(u[j].endpoint, ig_endpoint_name(p)) != 0) continue;
+            month += u[j].month;
+            total += u[j].total;
+            for (size_t m = 0; recent && m < u[j].nrecent; m++)
+                recent[k++] = u[j].recent_ms[m];
+            if (u[j].user[0])
+                ig_quota_preload(g->quota, u[j].user, p, now_ms, u[j].month, u[j].today,
+                                 u[j].recent_ms, u[j].nrecent);
+        }
+        ig_limiter_preload(g->limiter, p, month, total, recent, recent ? k : 0);
+        free(recent);
+    }
+    ig_usage_free(u, n);
+}
+
+static int setup_quota(ig_gateway_t *g) {
+    if (ig_limiter_new(g->loop, &g->limiter) || ig_quota_new(&g->quota) ||
+        !(g->metrics = ig_metrics_new()))
+        return IG_ENOMEM;
+    for (size_t i = 0; i < NPRODUCTS; i++)
+        ig_quota_set_default(g->quota, PRODUCTS[i], &g->cfg->user_limit[PRODUCTS[i]]);
+    for (size_t u = 0; u < g->secrets->nusers; u++)
+        for (size_t i = 0; i < NPRODUCTS; i++)
+            if (g->secrets->users[u].limits[PRODUCTS[i]].set &&
+                ig_quota_set_user(g->quota, g->secrets->users[u].name, PRODUCTS[i],
+                                  &g->secrets->users[u].limits[PRODUCTS[i]]))
+                return IG_ENOMEM;
+    apply_upstream_limits(g, NULL);
+    preload_usage(g);
+    g->audit_timer = start_timer(g, on_audit_timer, AUDIT_FLUSH_MS, AUDIT_FLUSH_MS);
+    uint64_t every = (uint64_t)(g->cfg->account_refresh > 0 ? g->cfg->account_refresh : 3600);
+    g->account_timer = start_timer(g, on_account_timer, 0, every * 1000);
+    return g->audit_timer && g->account_timer ? IG_OK : IG_ENOMEM;
+}
 
 int ig_gateway_new(uv_loop_t *loop, const ig_config_t *cfg, const ig_secrets_t *secrets,
                    const char *upstream_user, const char *upstream_key, ig_store_t *store,
@@ -445,6 +673,11 @@ int ig_gateway_new(uv_loop_t *loop, const ig_config_t *cfg, const ig_secrets_t *
         ig_gateway_free(g);
         return rc;
     }
+    if ((rc = setup_quota(g)) != IG_OK) {
+        snprintf(err, errlen, "cannot set up the quota rules: out of memory");
+        ig_gateway_free(g);
+        return rc;
+    }
     *out = g;
     return IG_OK;
 }
@@ -452,8 +685,13 @@ int ig_gateway_new(uv_loop_t *loop, const ig_config_t *cfg, const ig_secrets_t *
 void ig_gateway_shutdown(ig_gateway_t *g) {
     if (!g || g->closing) return;
     g->closing = true;
-    /* Fails every transfer in flight: their waiters are answered (into the void when their
-     * clients are gone) before the HTTP server closes the connections. */
+    stop_timer(&g->account_timer);
+    /* Refuses the queued and cooling-off calls, then fails every transfer in flight: their
+     * waiters are answered (into the void when their clients are gone) before the HTTP
+     * server closes the connections. */
+    if (g->limiter) ig_limiter_free(g->limiter);
+    g->limiter = NULL;
+    gw_admit_shutdown(g);
     if (g->up) ig_upstream_free(g->up);
     g->up = NULL;
 }
@@ -461,6 +699,11 @@ void ig_gateway_shutdown(ig_gateway_t *g) {
 void ig_gateway_free(ig_gateway_t *g) {
     if (!g) return;
     ig_gateway_shutdown(g);
+    audit_flush(g);
+    stop_timer(&g->audit_timer);
+    free(g->audit);
+    ig_quota_free(g->quota);
+    ig_metrics_free(g->metrics);
     ig_hotcache_free(g->hot);
     if (g->up_key) memset(g->up_key, 0, strlen(g->up_key));
     free(g->up_key);

@@ -6,6 +6,7 @@
 #include "irisgate/cli_admin.h"
 #include "irisgate/cli_import.h"
 #include "irisgate/cli_sql.h"
+#include "irisgate/cli_stats.h"
 #include "irisgate/config.h"
 #include "irisgate/gateway.h"
 #include "irisgate/http.h"
@@ -35,6 +36,8 @@ static void usage(FILE *f) {
             "                                              store the vendor credential (key on stdin)\n"
             "  irisgate import [--db PATH] FILE...         store saved Iris answers in the database\n"
             "  irisgate sql [--db PATH] [SQL]              query it with the SQL module (docs/sql.md)\n"
+            "  irisgate stats [--db PATH] [--since DAY] [--until DAY]\n"
+            "                                              upstream spend per user\n"
             "  irisgate version\n",
             IG_VERSION);
 }
@@ -174,6 +177,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "upstream") == 0) return ig_cli_upstream(argc - 1, argv + 1);
     if (strcmp(cmd, "import") == 0) return ig_cli_import(argc - 1, argv + 1);
     if (strcmp(cmd, "sql") == 0) return ig_cli_sql(argc - 1, argv + 1);
+    if (strcmp(cmd, "stats") == 0) return ig_cli_stats(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("irisgate %s\n", IG_VERSION);
         return 0;

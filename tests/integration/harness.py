@@ -146,8 +146,15 @@ class Env:
         argv = [IRISGATE, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
                 "--secrets", self.secrets, "--log", self.log,
                 "--upstream", "http://127.0.0.1:%d" % self.fake.port] + self.gate_args + list(extra)
+        before = self.upstream_queries("account") if self.fake and self.fake.p.poll() is None else None
         self.gate = Proc(argv, "irisgate")
         self.procs.append(self.gate)
+        if before is not None:
+            # irisgate asks the vendor's /v1/account for its limits as it starts: wait for
+            # that, so a test's injected failure is not spent on it.
+            deadline = time.monotonic() + 10
+            while self.upstream_queries("account") == before and time.monotonic() < deadline:
+                time.sleep(0.02)
         return self.gate
 
     def stop_gate(self):
@@ -188,8 +195,10 @@ class Env:
         return data
 
     def upstream_queries(self, product=None):
+        """Queries fakeiris answered for product, or for Investigate and Enrich together (the
+        account queries irisgate makes to learn its limits are its own business)."""
         q = self.fake_stats()["queries"]
-        return q.get(product, 0) if product else sum(q.values())
+        return q.get(product, 0) if product else q.get("iris-investigate", 0) + q.get("iris-enrich", 0)
 
     def fake_control(self, path):
         c = self.fake_conn()

@@ -89,13 +89,21 @@ class ProxyTest(unittest.TestCase):
                                    "error_500__GET_v1_reverse-ip-whois__python_api@8f74a6e.json"), "rb") as f:
                 self.assertEqual(b, f.read())
             self.assertTrue(h["content-type"].startswith("text/html"))
+            # The vendor's 503 for rate: irisgate cools off and asks again (at most 3 times)...
             env.fake_control("/_fake/fail?status=503&count=1")
-            s, h, b = env.ask(INV, q)
-            self.assertEqual(s, 503)
-            self.assertIn(b"maximum number of requests per minute", b)
             s, h, b = env.ask(INV, q)
             self.assertEqual((s, h["x-cache"]), (200, "MISS"))
             self.assertEqual(env.upstream_queries(), 3)
+            # ... and passes the answer on, unchanged and not kept, when it does not clear.
+            q = {"domain": "example-four.com"}
+            env.fake_control("/_fake/fail?status=503&count=4")
+            s, h, b = env.ask(INV, q)
+            self.assertEqual(s, 503)
+            self.assertIn(b"maximum number of requests per minute", b)
+            self.assertEqual(env.upstream_queries(), 7)
+            s, h, b = env.ask(INV, q)
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            self.assertEqual(env.upstream_queries(), 8)
 
     def test_limit_exceeded_answers_are_passed_on_and_not_cached(self):
         with Env() as env:
@@ -134,13 +142,25 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(json.loads(b)["error"]["code"], 404)
             self.assertEqual(env.upstream_queries(), 0)
 
-    def test_account_is_passed_through_uncached(self):
+    def test_account_is_answered_by_irisgate_for_the_caller(self):
         with Env() as env:
+            env.ask(INV, {"domain": "account-spend.com"})
+            before = env.upstream_queries("account")
             for _ in range(2):
                 s, h, b = env.ask("/v1/account", {}, method="GET")
-                self.assertEqual((s, h["x-cache"]), (200, "BYPASS"))
-                self.assertIn("products", json.loads(b)["response"])
-            self.assertEqual(env.upstream_queries("account"), 2)
+                self.assertEqual(s, 200)
+                resp = json.loads(b)["response"]
+                self.assertEqual(resp["account"], {"api_username": env.user, "active": True})
+                products = {p["id"]: p for p in resp["products"]}
+                self.assertEqual(set(products), {"iris-investigate", "iris-enrich", "account-information"})
+                # The vendor's types: usage counts are strings; this user spent one query.
+                self.assertEqual(products["iris-investigate"]["usage"]["month"], "1")
+                self.assertEqual(products["iris-enrich"]["usage"]["month"], "0")
+            self.assertEqual(env.upstream_queries("account"), before)
+            # Other formats still go to the vendor, uncached.
+            s, h, _ = env.ask("/v1/account", {"format": "xml"}, method="GET")
+            self.assertEqual(h["x-cache"], "BYPASS")
+            self.assertEqual(env.upstream_queries("account"), before + 1)
 
     def test_pipelined_requests_are_answered_in_order(self):
         with Env() as env:
