@@ -109,7 +109,11 @@ static void on_answer(void *arg, const ig_upstream_resp_t *resp) {
             c->next = g->retrying;
             if (c->next) ((ucall_t *)c->next)->prev = c;
             g->retrying = c;
-            uv_timer_start(t, on_retry_timer, (uint64_t)ms, 0);
+            /* Loop time lags the clock the cool-off is measured on by however long this
+             * iteration has run: without the update (and a millisecond for rounding) the
+             * retry can wake just before the cool-off ends and be queued behind it. */
+            uv_update_time(g->loop);
+            uv_timer_start(t, on_retry_timer, (uint64_t)ms + 1, 0);
             return;
         }
         free(t);
