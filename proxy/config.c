@@ -26,6 +26,7 @@
 
 typedef enum {
     K_HOSTPORT,
+    K_HOSTPORT_OPT, /* HOST:PORT or empty (unset) */
     K_STRING,
     K_URL,
     K_PATH_OPT,
@@ -42,16 +43,29 @@ typedef struct {
     const char *dflt; /* as written in a config file */
     const char *help;
     size_t off;  /* field in ig_config_t (strings, durations, sizes) */
-    size_t size; /* size of a string field */
+    size_t size;     /* size of a string field */
+    size_t port_off; /* K_HOSTPORT*: the int port beside the host string at off */
 } opt_t;
 
-#define STR_FIELD(f) offsetof(ig_config_t, f), sizeof(((ig_config_t *)0)->f)
-#define NUM_FIELD(f) offsetof(ig_config_t, f), 0
-#define SPEC_FIELD(f, ep) offsetof(ig_config_t, f) + (ep) * sizeof(ig_limit_spec_t), 0
+#define STR_FIELD(f) offsetof(ig_config_t, f), sizeof(((ig_config_t *)0)->f), 0
+#define NUM_FIELD(f) offsetof(ig_config_t, f), 0, 0
+#define HOSTPORT_FIELD(h, p)                                                                       \
+    offsetof(ig_config_t, h), sizeof(((ig_config_t *)0)->h), offsetof(ig_config_t, p)
+#define SPEC_FIELD(f, ep) offsetof(ig_config_t, f) + (ep) * sizeof(ig_limit_spec_t), 0, 0
 
 static const opt_t opts[] = {
     {"listen", "--listen", K_HOSTPORT, "127.0.0.1:8800",
-     "address to accept clients on (HOST:PORT, [IPv6]:PORT; port 0 picks a free one)", 0, 0},
+     "address to accept clients on (HOST:PORT, [IPv6]:PORT; port 0 picks a free one); "
+     "HTTPS when tls_cert is set and tls_listen is not",
+     HOSTPORT_FIELD(listen_host, listen_port)},
+    {"tls_listen", "--tls-listen", K_HOSTPORT_OPT, "",
+     "address of the HTTPS listener, beside the plain one on listen (needs tls_cert, tls_key)",
+     HOSTPORT_FIELD(tls_listen_host, tls_listen_port)},
+    {"tls_cert", "--tls-cert", K_PATH_OPT, "",
+     "PEM certificate of the HTTPS listener, chain after it (`irisgate cert` makes one)",
+     STR_FIELD(tls_cert)},
+    {"tls_key", "--tls-key", K_PATH_OPT, "", "PEM private key of tls_cert (unencrypted, 0600)",
+     STR_FIELD(tls_key)},
     {"db", "--db", K_STRING, "irisgate.db", "SQLite database of cached intel", STR_FIELD(db)},
     {"upstream", "--upstream", K_URL, "https://api.domaintools.com",
      "base URL of the Iris API (http:// or https://)", STR_FIELD(upstream)},
@@ -207,11 +221,18 @@ static int apply(ig_config_t *c, const opt_t *o, const char *name, const char *v
             return IG_EINVAL;
         }
     }
-    if (len == 0 && o->kind != K_PATH_OPT) {
+    if (len == 0 && o->kind != K_PATH_OPT && o->kind != K_HOSTPORT_OPT) {
         snprintf(err, errlen, "%s: empty value", name);
         return IG_EINVAL;
     }
     switch (o->kind) {
+    case K_HOSTPORT_OPT:
+        if (len == 0) {
+            memset((char *)c + o->off, 0, o->size);
+            memset((char *)c + o->port_off, 0, sizeof(int));
+            return IG_OK;
+        }
+        /* fall through */
     case K_HOSTPORT: {
         char host[sizeof(c->listen_host)];
         int port, rc = ig_parse_hostport(value, host, sizeof(host), &port);
@@ -226,8 +247,8 @@ static int apply(ig_config_t *c, const opt_t *o, const char *name, const char *v
                      name, value);
             return IG_EINVAL;
         }
-        memcpy(c->listen_host, host, sizeof(host));
-        c->listen_port = port;
+        memcpy((char *)c + o->off, host, sizeof(host));
+        memcpy((char *)c + o->port_off, &port, sizeof(port));
         return IG_OK;
     }
     case K_URL:
@@ -508,12 +529,32 @@ int ig_config_parse_args(ig_config_t *c, int argc, char **argv, char *err, size_
     return IG_OK;
 }
 
+int ig_config_check(const ig_config_t *c, char *err, size_t errlen) {
+    if (!c->tls_cert[0] != !c->tls_key[0]) {
+        snprintf(err, errlen, "%s is set but %s is not: HTTPS needs both (irisgate cert "
+                 "--self-signed --out DIR makes a pair)",
+                 c->tls_cert[0] ? "tls_cert" : "tls_key", c->tls_cert[0] ? "tls_key" : "tls_cert");
+        return IG_EINVAL;
+    }
+    if (c->tls_listen_host[0] && !c->tls_cert[0]) {
+        snprintf(err, errlen, "tls_listen is set but tls_cert and tls_key are not");
+        return IG_EINVAL;
+    }
+    if (c->tls_listen_host[0] && strcmp(c->tls_listen_host, c->listen_host) == 0 &&
+        c->tls_listen_port == c->listen_port && c->listen_port != 0) {
+        snprintf(err, errlen, "tls_listen and listen are the same address (%s:%d)",
+                 c->listen_host, c->listen_port);
+        return IG_EINVAL;
+    }
+    return IG_OK;
+}
+
 void ig_config_usage(FILE *f) {
     fprintf(f, "  %-28s %s\n", "--config PATH",
             "read this config file first ('key = value' lines), then the flags");
     for (size_t i = 0; i < NOPTS; i++) {
         const opt_t *o = &opts[i];
-        const char *meta = o->kind == K_HOSTPORT                                    ? "HOST:PORT"
+        const char *meta = o->kind == K_HOSTPORT || o->kind == K_HOSTPORT_OPT       ? "HOST:PORT"
                            : o->kind == K_URL                                       ? "URL"
                            : o->kind == K_DURATION                                  ? "DURATION"
                            : o->kind == K_SIZE                                      ? "SIZE"

@@ -11,9 +11,19 @@
  * connection handle are closed (then done() runs). A connection owns its requests and
  * outlives every one of them: when it closes with requests unanswered it is marked aborted,
  * detached from the server, and freed by the last ig_http_respond() into the void.
+ *
+ * TLS (a server started with ig_http_server_start_tls): a connection then owns an
+ * ig_tls_conn_t (proxy/tls.c). Reads feed it ciphertext and the plaintext it gives goes to
+ * llhttp from the same rbuf; answers are encrypted as they leave the queue (head and a small
+ * body as one record) and the ciphertext of every answer ready at once leaves in one write.
+ * The plain path only pays `if (c->tls)` tests. A TLS failure (a bad hello, plain HTTP to
+ * the port, a broken record) ends only its own connection: the alert (or, for plain HTTP,
+ * a vendor-shaped 400) is written, then the connection half-closes and drains like any last
+ * answer; a client gone mid-handshake is an ordinary end of stream.
  */
 #include "irisgate/http.h"
 
+#include "irisgate/tls.h"
 #include "irisgate/vendor.h"
 
 #include <llhttp.h>
@@ -35,6 +45,8 @@
 /* A recycled request keeps its buffers unless they grew past these. */
 #define SPARE_TEXT_MAX (16 * 1024)
 #define SPARE_BODY_MAX (64 * 1024)
+/* Over TLS, an answer whose head and body together fit this is encrypted as one record. */
+#define TLS_ONE_RECORD_MAX (16 * 1024 - 256)
 
 typedef struct req {
     ig_http_req_t pub; /* first: the handler's pointer is ours */
@@ -69,6 +81,8 @@ struct ig_http_conn {
     int nhandles;
     bool reading, paused, input_done, close_idle, aborted, closing, closed, lingering;
     bool continue_owed, in_execute, timer_init;
+    bool tls_pumping, tls_dead;
+    ig_tls_conn_t *tls; /* NULL on a plain connection */
     char peer[64];
     char rbuf[READ_BUF_BYTES];
 };
@@ -76,6 +90,7 @@ struct ig_http_conn {
 struct ig_http_server {
     uv_loop_t *loop;
     uv_tcp_t listener;
+    ig_tls_ctx_t *tls; /* not owned; NULL: plain HTTP */
     ig_http_handler_fn handler;
     void *ctx;
     int port;
@@ -94,6 +109,8 @@ static char empty_str[1];
 static void conn_close(ig_http_conn_t *c);
 static void feed(ig_http_conn_t *c, const char *data, size_t len);
 static void flush(ig_http_conn_t *c);
+static void tls_pump(ig_http_conn_t *c);
+static void tls_send(ig_http_conn_t *c, bool last);
 
 /* ---- requests ------------------------------------------------------------------------- */
 
@@ -181,6 +198,7 @@ static long find_header_off(const req_t *r, const char *lname) {
 
 static void conn_free(ig_http_conn_t *c) {
     if (c->spare) req_destroy(c->spare);
+    ig_tls_conn_free(c->tls);
     free(c);
 }
 
@@ -252,26 +270,40 @@ static void on_idle_timeout(uv_timer_t *t) {
         conn_close(c);
 }
 
+/* The client will send nothing more (eof: it said so cleanly). */
+static void input_end(ig_http_conn_t *c, bool eof) {
+    c->input_done = true;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    /* A client that hangs up with questions outstanding is gone: nginx's view, and the
+     * one that lets the handler stop caring. Answers already being written may finish. */
+    if (eof && !c->lingering && !c->qhead && !c->cur && c->nwrites)
+        c->close_idle = true;
+    else
+        conn_close(c);
+}
+
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     (void)buf;
     ig_http_conn_t *c = st->data;
     if (nread == 0) return;
     if (nread < 0) {
-        c->input_done = true;
-        if (c->reading) {
-            uv_read_stop(st);
-            c->reading = false;
-        }
-        /* A client that hangs up with questions outstanding is gone: nginx's view, and the
-         * one that lets the handler stop caring. Answers already being written may finish. */
-        if (nread == UV_EOF && !c->lingering && !c->qhead && !c->cur && c->nwrites)
-            c->close_idle = true;
-        else
-            conn_close(c);
+        input_end(c, nread == UV_EOF);
         return;
     }
     if (c->lingering || c->input_done) return;
     if (c->timer_init) uv_timer_start(&c->linger, on_idle_timeout, IDLE_MS, 0);
+    if (c->tls) {
+        /* The ciphertext is copied into the TLS engine, so rbuf is free for plaintext. */
+        if (ig_tls_feed(c->tls, c->rbuf, (size_t)nread) != IG_OK) {
+            conn_close(c);
+            return;
+        }
+        tls_pump(c);
+        return;
+    }
     feed(c, c->rbuf, (size_t)nread);
 }
 
@@ -309,6 +341,12 @@ static void begin_linger(ig_http_conn_t *c) {
     c->input_done = true;
     if (c->closing) return;
     set_reading(c, false);
+    if (c->tls && !c->tls_dead) {
+        c->tls_dead = true; /* nothing is encrypted after close_notify */
+        ig_tls_close_notify(c->tls);
+        tls_send(c, false);
+        if (c->closing) return;
+    }
     c->shut.data = c;
     if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) != 0) conn_close(c);
 }
@@ -322,6 +360,8 @@ static void resume(ig_http_conn_t *c) {
     c->rest = NULL;
     c->rest_len = 0;
     feed(c, d ? d : c->rbuf, n);
+    /* Over TLS more plaintext may wait in the engine, with no socket read to fetch it. */
+    if (c->tls) tls_pump(c);
 }
 
 static void after_write(ig_http_conn_t *c, int status, bool last) {
@@ -355,6 +395,14 @@ static void on_continue_written(uv_write_t *wr, int status) {
 
 static void send_continue(ig_http_conn_t *c) {
     c->continue_owed = false;
+    if (c->tls) {
+        if (ig_tls_write(c->tls, CONTINUE_100, sizeof(CONTINUE_100) - 1) != IG_OK) {
+            conn_close(c);
+            return;
+        }
+        tls_send(c, false);
+        return;
+    }
     uv_write_t *wr = malloc(sizeof(*wr));
     if (!wr) {
         conn_close(c);
@@ -387,8 +435,172 @@ static bool try_write_all(ig_http_conn_t *c, uv_buf_t **bufs, unsigned *n) {
     return false;
 }
 
+/* ---- TLS ------------------------------------------------------------------------------ */
+
+/* Bytes written as they are (ciphertext, or the plain-HTTP refusal), with their write. */
+typedef struct {
+    uv_write_t wr;
+    ig_http_conn_t *c;
+    bool last;
+    char data[];
+} tls_wr_t;
+
+static void on_tls_written(uv_write_t *wr, int status) {
+    tls_wr_t *w = (tls_wr_t *)wr;
+    ig_http_conn_t *c = w->c;
+    bool last = w->last;
+    free(w);
+    after_write(c, status, last);
+}
+
+/* Writes w->data[0..len): at once when nothing is in flight and the socket takes it all,
+ * else queued behind what is. Counts as one write either way. */
+static void send_bytes(ig_http_conn_t *c, tls_wr_t *w, size_t len, bool last) {
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+    if (!c->nwrites) {
+        int k = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (k == (int)len) {
+            free(w);
+            c->nwrites++;
+            after_write(c, 0, last);
+            return;
+        }
+        if (k > 0) {
+            b.base += k;
+            b.len -= (unsigned)k;
+        }
+    }
+    w->c = c;
+    w->last = last;
+    if (uv_write(&w->wr, (uv_stream_t *)&c->tcp, &b, 1, on_tls_written) != 0) {
+        free(w);
+        conn_close(c);
+        return;
+    }
+    c->nwrites++;
+    if (last) c->input_done = true;
+}
+
+/* Sends the ciphertext waiting in the engine; last: it ends the connection's answers. */
+static void tls_send(ig_http_conn_t *c, bool last) {
+    if (c->closing) return;
+    size_t n = ig_tls_pending(c->tls);
+    if (n == 0) {
+        if (last) begin_linger(c);
+        return;
+    }
+    tls_wr_t *w = malloc(sizeof(*w) + n);
+    if (!w) {
+        conn_close(c);
+        return;
+    }
+    n = ig_tls_take(c->tls, w->data, n);
+    send_bytes(c, w, n, last);
+}
+
+/* The engine refused the client's input: the alert (or a 400 to plain HTTP) goes out, then
+ * the connection ends as after a last answer. Questions already asked make it end at once. */
+static void tls_failed(ig_http_conn_t *c) {
+    c->tls_dead = true;
+    c->input_done = true;
+    if (c->qhead || c->nwrites || c->cur) {
+        conn_close(c);
+        return;
+    }
+    if (ig_tls_plain_http(c->tls)) {
+        static const char head[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: " IG_JSON_CTYPE
+                                   "\r\nConnection: close\r\nContent-Length: ";
+        ig_buf_t b = {0};
+        ig_buf_t body = {0};
+        if (ig_vendor_error(&body, 400, "This port speaks HTTPS: ask with https://.") != IG_OK ||
+            ig_buf_printf(&b, "%s%zu\r\n\r\n", head, body.len) != IG_OK ||
+            ig_buf_append(&b, body.data, body.len) != IG_OK) {
+            ig_buf_free(&b);
+            ig_buf_free(&body);
+            conn_close(c);
+            return;
+        }
+        ig_buf_free(&body);
+        tls_wr_t *w = malloc(sizeof(*w) + b.len);
+        if (!w) {
+            ig_buf_free(&b);
+            conn_close(c);
+            return;
+        }
+        memcpy(w->data, b.data, b.len);
+        size_t len = b.len;
+        ig_buf_free(&b);
+        send_bytes(c, w, len, true);
+        return;
+    }
+    tls_send(c, true); /* the alert, if the engine wrote one */
+}
+
+/* Takes plaintext out of the engine into rbuf and parses it, until the engine wants more
+ * ciphertext, the parser pauses, input is done or the connection closes. Not reentrant:
+ * a resume from inside (after a write completes at once) lets the running loop go on. */
+static void tls_pump(ig_http_conn_t *c) {
+    if (c->tls_pumping || c->tls_dead) return;
+    c->tls_pumping = true;
+    int n = IG_TLS_WANT;
+    while (!c->closing && !c->paused && !c->input_done) {
+        n = ig_tls_read(c->tls, c->rbuf, sizeof(c->rbuf));
+        if (n <= 0) break;
+        feed(c, c->rbuf, (size_t)n);
+    }
+    c->tls_pumping = false;
+    if (c->closing) return;
+    if (n == IG_TLS_ERROR) {
+        tls_failed(c);
+        return;
+    }
+    tls_send(c, false); /* handshake messages, tickets */
+    if (n == IG_TLS_EOF && !c->closing) input_end(c, true);
+}
+
+/* Encrypts r's answer (head and body). */
+static int tls_put_answer(ig_http_conn_t *c, req_t *r) {
+    ig_http_req_t *q = &r->pub;
+    size_t blen = r->head_only ? 0 : q->out[1].len;
+    if (blen && r->head.len + blen <= TLS_ONE_RECORD_MAX &&
+        ig_buf_append(&r->head, q->out[1].base, blen) == IG_OK)
+        return ig_tls_write(c->tls, r->head.data, r->head.len);
+    int rc = ig_tls_write(c->tls, r->head.data, r->head.len);
+    if (rc == IG_OK && blen) rc = ig_tls_write(c->tls, q->out[1].base, blen);
+    return rc;
+}
+
+/* flush() over TLS: every answer ready in order is encrypted, then all leave in one write. */
+static void flush_tls(ig_http_conn_t *c) {
+    bool wrote = false, last = false;
+    while (c->qhead && c->qhead->answered && !c->closing && !c->tls_dead) {
+        ig_http_req_t *q = c->qhead;
+        req_t *r = (req_t *)q;
+        dequeue(c, q);
+        int rc = tls_put_answer(c, r);
+        last = !q->keep_alive;
+        req_release(r);
+        req_recycle(c, r);
+        if (rc != IG_OK) {
+            conn_close(c);
+            return;
+        }
+        wrote = true;
+        if (last) {
+            c->input_done = true;
+            break;
+        }
+    }
+    if (wrote) tls_send(c, last);
+    if (c->continue_owed && !c->qhead && !c->closing && !c->input_done) send_continue(c);
+}
+
 /* Writes every answered request at the head of the queue, in order. */
 static void flush(ig_http_conn_t *c) {
+    if (c->tls) {
+        flush_tls(c);
+        return;
+    }
     while (c->qhead && c->qhead->answered && !c->closing) {
         ig_http_req_t *q = c->qhead;
         req_t *r = (req_t *)q;
@@ -702,6 +914,10 @@ static void on_connection(uv_stream_t *ls, int status) {
         conn_close(c);
         return;
     }
+    if (s->tls && !(c->tls = ig_tls_conn_new(s->tls))) {
+        conn_close(c);
+        return;
+    }
     uv_tcp_nodelay(&c->tcp, 1);
     struct sockaddr_storage ss;
     int sl = sizeof(ss);
@@ -734,6 +950,11 @@ static void on_failed_listener_close(uv_handle_t *h) {
 
 int ig_http_server_start(uv_loop_t *loop, const char *host, int port, ig_http_handler_fn handler,
                          void *ctx, ig_http_server_t **out) {
+    return ig_http_server_start_tls(loop, host, port, NULL, handler, ctx, out);
+}
+
+int ig_http_server_start_tls(uv_loop_t *loop, const char *host, int port, ig_tls_ctx_t *tls,
+                             ig_http_handler_fn handler, void *ctx, ig_http_server_t **out) {
     *out = NULL;
     if (!loop || !host || !handler || port < 0 || port > 65535) return IG_EINVAL;
     if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
@@ -752,6 +973,7 @@ int ig_http_server_start(uv_loop_t *loop, const char *host, int port, ig_http_ha
     ig_http_server_t *s = calloc(1, sizeof(*s));
     if (!s) return IG_ENOMEM;
     s->loop = loop;
+    s->tls = tls;
     s->handler = handler;
     s->ctx = ctx;
     int rc = uv_tcp_init(loop, &s->listener);

@@ -21,6 +21,10 @@
 typedef struct {
     char listen_host[64]; /* listen = 127.0.0.1:8800 */
     int listen_port;
+    char tls_listen_host[64]; /* tls_listen = (none): "" when unset */
+    int tls_listen_port;
+    char tls_cert[512]; /* tls_cert = (none): PEM chain, leaf first */
+    char tls_key[512];  /* tls_key = (none): PEM key of tls_cert */
     char db[512];             /* db = irisgate.db */
     char upstream[512];       /* upstream = https://api.domaintools.com */
     char secrets[512];        /* secrets = irisgate.secrets */
@@ -49,6 +53,12 @@ int ig_config_set(ig_config_t *c, const char *key, const char *value, char *err,
 /* Applies flags argv[0..argc) ("--key value" or "--key=value"); "--config PATH" is read
  * first wherever it stands. Unknown flags are errors. */
 int ig_config_parse_args(ig_config_t *c, int argc, char **argv, char *err, size_t errlen);
+
+/* Checks settings that only make sense together (tls_cert with tls_key, tls_listen with
+ * both). Which listeners follow: no tls_cert: plain HTTP on listen; tls_cert without
+ * tls_listen: HTTPS on listen (and no plain listener); both: plain on listen, HTTPS on
+ * tls_listen. */
+int ig_config_check(const ig_config_t *c, char *err, size_t errlen);
 
 /* Prints every flag, its config key and its default (for `irisgate serve --help`). */
 void ig_config_usage(FILE *f);

@@ -12,6 +12,7 @@
 #define IRISGATE_HTTP_H
 
 #include "irisgate/common.h"
+#include "irisgate/tls.h"
 #include <stdbool.h>
 #include <uv.h>
 
@@ -55,6 +56,10 @@ typedef void (*ig_http_handler_fn)(void *ctx, ig_http_req_t *req);
 /* Listens on host:port (port 0 picks a free one; see ig_http_server_port). */
 int ig_http_server_start(uv_loop_t *loop, const char *host, int port, ig_http_handler_fn handler,
                          void *ctx, ig_http_server_t **out);
+/* The same speaking TLS (irisgate/tls.h) on every connection: tls is not owned and must
+ * outlive the server (free it after done() has run). Requests look the same to the handler. */
+int ig_http_server_start_tls(uv_loop_t *loop, const char *host, int port, ig_tls_ctx_t *tls,
+                             ig_http_handler_fn handler, void *ctx, ig_http_server_t **out);
 int ig_http_server_port(const ig_http_server_t *s);
 /* Stops listening and closes every connection; done(arg) runs once all handles are closed
  * and the server is freed. Requests not yet answered are answered into the void. */
