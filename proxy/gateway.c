@@ -9,10 +9,14 @@
  * upstream is curl multi on this loop. Owns the hot cache, the flight table and each
  * request's context (greq_t), which lives from ig_gateway_handle until its answer is sent.
  * Never logs, stores or returns a key: the upstream form body is built here, sent, freed.
+ * Answers go out gzip-encoded to clients that accept it: a cached answer's gzip variant is
+ * made once and kept beside it in the hot cache, so a gzip hit is still one lookup and one
+ * write (gzip_variant).
  */
 #include "gateway_int.h"
 #include "irisgate/auth.h"
 #include "irisgate/canon.h"
+#include "irisgate/gzip.h"
 #include "irisgate/hmac.h"
 #include "irisgate/hotcache.h"
 #include "irisgate/log.h"
@@ -27,6 +31,20 @@
 #include <strings.h>
 
 static const char *const MSG_NOT_FOUND = "The requested URL was not found on this server.";
+
+/* The vendor's other products (docs: iris-api.md section 1): irisgate does not relay them, so
+ * a proxy user is, as the vendor would say, not authorized for them (403, not 404). */
+static bool other_product(const char *path, size_t len) {
+    static const char *const names[] = {"iris", "iris-detect", "risk", "reputation"};
+    if (len < 4 || memcmp(path, "/v1/", 4) != 0) return false;
+    const char *p = path + 4;
+    size_t n = len - 4;
+    const char *slash = memchr(p, '/', n);
+    size_t first = slash ? (size_t)(slash - p) : n;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == first && memcmp(p, names[i], first) == 0) return true;
+    return false;
+}
 
 /* ---- answering ------------------------------------------------------------------------ */
 
@@ -90,20 +108,105 @@ static void log_request(greq_t *r, int status, size_t bytes) {
            bytes, klen, r->key.data ? r->key.data : "", r->key.len > 300 ? "..." : "");
 }
 
-/* Sends body (a reference is taken) with the cache headers, logs, frees r. */
-void gw_answer(greq_t *r, int status, const char *ctype, ig_blob_t *body, int64_t age) {
-    char head[512];
+/* ---- gzip ------------------------------------------------------------------------------ */
+
+/* A cached answer too large to compress on the loop, being compressed on the thread pool.
+ * It holds the hot cache (which may be freed meanwhile) and a reference to the body. */
+typedef struct {
+    uv_work_t work;
+    ig_hotcache_t *hot;
+    ig_blob_t *body; /* read by the worker, never ref-counted there */
+    ig_blob_t *gz;
+    int rc;
+    size_t key_len;
+    char key[];
+} gzjob_t;
+
+static void gz_work(uv_work_t *w) {
+    gzjob_t *j = w->data;
+    j->rc = ig_gzip_blob(j->body->data, j->body->len, IG_GZIP_LEVEL, &j->gz);
+}
+
+static void gz_done(uv_work_t *w, int status) {
+    gzjob_t *j = w->data;
+    ig_gz_state_t st = status != 0 || j->rc != IG_OK ? IG_GZ_UNKNOWN /* try again later */
+                       : j->gz                       ? IG_GZ_READY
+                                                     : IG_GZ_NONE;
+    ig_hotcache_set_gz(j->hot, j->key, j->key_len, j->body, st, j->gz);
+    ig_blob_unref(j->gz);
+    ig_blob_unref(j->body);
+    ig_hotcache_release(j->hot);
+    free(j);
+}
+
+static void gz_start(ig_gateway_t *g, const char *key, size_t key_len, ig_blob_t *body) {
+    gzjob_t *j = malloc(sizeof(*j) + key_len + 1);
+    if (!j) return;
+    *j = (gzjob_t){.hot = g->hot, .body = body, .key_len = key_len};
+    memcpy(j->key, key, key_len);
+    j->key[key_len] = '\0';
+    j->work.data = j;
+    if (uv_queue_work(g->loop, &j->work, gz_work, gz_done) != 0) {
+        free(j);
+        return;
+    }
+    ig_hotcache_hold(g->hot);
+    ig_blob_ref(body);
+    ig_hotcache_set_gz(g->hot, key, key_len, body, IG_GZ_PENDING, NULL);
+}
+
+/* The gzip body to send r instead of body (a new reference), or NULL for the identity body.
+ * When body is the hot cache's answer to r's question, its variant is made once and kept
+ * beside it: now when small enough for the loop, else on the thread pool (identity until
+ * then). Other answers (pass-through, a batch's own) are compressed for this client only. */
+static ig_blob_t *gzip_variant(greq_t *r, int status, ig_blob_t *body) {
+    if (status != 200 || body->len < IG_GZIP_MIN_BYTES ||
+        !ig_gzip_accepted(ig_http_header(r->req, "accept-encoding")))
+        return NULL;
+    ig_gateway_t *g = r->gw;
+    const ig_hot_entry_t *e = r->key.data ? ig_hotcache_get(g->hot, r->key.data, r->key.len) : NULL;
+    ig_blob_t *gz = NULL;
+    if (e && e->body == body) {
+        if (e->gz_state == IG_GZ_READY) return ig_blob_ref(e->gz);
+        if (e->gz_state != IG_GZ_UNKNOWN) return NULL;
+        if (body->len > IG_GZIP_LOOP_MAX_BYTES) {
+            if (!g->closing) gz_start(g, r->key.data, r->key.len, body);
+            return NULL;
+        }
+        if (ig_gzip_blob(body->data, body->len, IG_GZIP_LEVEL, &gz) == IG_OK)
+            ig_hotcache_set_gz(g->hot, r->key.data, r->key.len, body, gz ? IG_GZ_READY : IG_GZ_NONE,
+                               gz);
+        return gz;
+    }
+    if (body->len <= IG_GZIP_LOOP_MAX_BYTES)
+        ig_gzip_blob(body->data, body->len, IG_GZIP_LEVEL, &gz);
+    return gz;
+}
+
+/* Sends body (a reference is taken), gzip-encoded when gz, with the cache headers, logs,
+ * frees r. */
+static void send_answer(greq_t *r, int status, const char *ctype, ig_blob_t *body, bool gz,
+                        int64_t age) {
+    char head[600];
     char agebuf[48] = "";
     if (age >= 0) snprintf(agebuf, sizeof(agebuf), "Age: %lld\r\n", (long long)age);
     bool stale = r->outcome && strcmp(r->outcome, "STALE") == 0;
-    int n = snprintf(head, sizeof(head), "Content-Type: %s\r\nX-Cache: %s\r\n%s%s", ctype,
+    int n = snprintf(head, sizeof(head),
+                     "Content-Type: %s\r\nX-Cache: %s\r\n%s%s%sVary: Accept-Encoding\r\n", ctype,
                      r->outcome, agebuf,
-                     stale ? "Warning: 110 irisgate \"Response is Stale\"\r\n" : "");
+                     stale ? "Warning: 110 irisgate \"Response is Stale\"\r\n" : "",
+                     gz ? "Content-Encoding: gzip\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(head)) n = 0;
     log_request(r, status, body->len);
     ig_http_respond(r->req, status, head, (size_t)n, body->data, body->len, ig_blob_unref,
                     ig_blob_ref(body));
     gw_greq_free(r);
+}
+
+void gw_answer(greq_t *r, int status, const char *ctype, ig_blob_t *body, int64_t age) {
+    ig_blob_t *gz = gzip_variant(r, status, body);
+    send_answer(r, status, ctype, gz ? gz : body, gz != NULL, age);
+    ig_blob_unref(gz);
 }
 
 void gw_answer_error(greq_t *r, int status, const char *message) {
@@ -336,7 +439,11 @@ static bool answer_from_hot(greq_t *r) {
     const ig_hot_entry_t *e = ig_hotcache_get(g->hot, r->key.data, r->key.len);
     if (!e || !gw_fresh(g, r->ep, e->fetched_at)) return false;
     r->outcome = "HIT";
-    gw_answer(r, 200, e->content_type, e->body, ig_now() - e->fetched_at);
+    /* A gzip hit sends the variant made when the answer was first asked for compressed. */
+    if (e->gz_state == IG_GZ_READY && ig_gzip_accepted(ig_http_header(r->req, "accept-encoding")))
+        send_answer(r, 200, e->content_type, e->gz, true, ig_now() - e->fetched_at);
+    else
+        gw_answer(r, 200, e->content_type, e->body, ig_now() - e->fetched_at);
     return true;
 }
 
@@ -477,11 +584,12 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
         answer_metrics(r);
         return;
     }
-    if (r->ep == IG_EP_UNKNOWN) {
+    bool other = r->ep == IG_EP_UNKNOWN && other_product(req->path, req->path_len);
+    if (r->ep == IG_EP_UNKNOWN && !other) {
         gw_answer_error(r, 404, MSG_NOT_FOUND);
         return;
     }
-    if (req->method != HTTP_GET && req->method != HTTP_POST && req->method != HTTP_HEAD) {
+    if (!other && req->method != HTTP_GET && req->method != HTTP_POST && req->method != HTTP_HEAD) {
         gw_answer_error(r, 405, "Use GET or POST.");
         return;
     }
@@ -506,6 +614,11 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
         return;
     }
     snprintf(r->user, sizeof(r->user), "%s", creds.username);
+    if (other) {
+        ig_params_free(&params);
+        gw_answer_error(r, 403, IG_MSG_NOT_AUTHORIZED);
+        return;
+    }
     rc = ig_canon_params(&params, &r->canon);
     ig_params_free(&params);
     if (!rc) rc = ig_canon_key(r->ep, &r->canon, &r->key);

@@ -2,7 +2,9 @@
  * a doubly linked list for recency, bounded by bytes (keys, bodies and bookkeeping).
  *
  * Loop-thread only. Never touches disk: the durable copy is the store's. Entries own their
- * key and content type and hold one reference to their body blob.
+ * key and content type and hold one reference to their body blob, and one to its gzip
+ * variant once the gateway made it (counted in the entry's cost). The table itself is
+ * reference counted (ig_hotcache_hold) so a thread-pool job can report to a freed cache.
  */
 #include "irisgate/hotcache.h"
 
@@ -43,6 +45,7 @@ struct ig_hotcache {
     size_t nbuckets; /* power of two */
     node_t *head, *tail;
     ig_hotcache_stats_t st;
+    uint32_t holders; /* ig_hotcache_new's caller + ig_hotcache_hold's */
 };
 
 ig_hotcache_t *ig_hotcache_new(size_t max_bytes) {
@@ -55,6 +58,7 @@ ig_hotcache_t *ig_hotcache_new(size_t max_bytes) {
         return NULL;
     }
     c->st.max_bytes = max_bytes;
+    c->holders = 1;
     return c;
 }
 
@@ -89,6 +93,7 @@ static void drop(ig_hotcache_t *c, node_t **slot) {
     c->st.entries--;
     c->st.bytes -= n->cost;
     ig_blob_unref(n->e.body);
+    ig_blob_unref(n->e.gz);
     free(n);
 }
 
@@ -146,7 +151,7 @@ int ig_hotcache_put(ig_hotcache_t *c, const char *key, size_t key_len, const cha
     k[key_len] = '\0';
     char *ct = k + key_len + 1;
     memcpy(ct, content_type, ctlen + 1);
-    n->e = (ig_hot_entry_t){k, ct, fetched_at, ig_blob_ref(body)};
+    n->e = (ig_hot_entry_t){k, ct, fetched_at, ig_blob_ref(body), NULL, IG_GZ_UNKNOWN};
     n->key_len = key_len;
     n->hash = h;
     n->cost = cost;
@@ -160,8 +165,53 @@ int ig_hotcache_put(ig_hotcache_t *c, const char *key, size_t key_len, const cha
     return IG_OK;
 }
 
+int ig_hotcache_set_gz(ig_hotcache_t *c, const char *key, size_t key_len, const ig_blob_t *body,
+                       ig_gz_state_t state, ig_blob_t *gz) {
+    node_t **slot = find_slot(c, key, key_len, ig_hash64(key, key_len));
+    node_t *n = *slot;
+    if (!n || n->e.body != body) return IG_ENOENT;
+    if (n->e.gz) { /* replaced: give its bytes back first */
+        size_t old = sizeof(ig_blob_t) + n->e.gz->len;
+        n->cost -= old;
+        c->st.bytes -= old;
+        ig_blob_unref(n->e.gz);
+        n->e.gz = NULL;
+    }
+    if (state != IG_GZ_READY || !gz) {
+        n->e.gz_state = state == IG_GZ_READY ? IG_GZ_NONE : state;
+        return IG_OK;
+    }
+    size_t extra = sizeof(ig_blob_t) + gz->len;
+    if (n->cost + extra > c->st.max_bytes) {
+        n->e.gz_state = IG_GZ_NONE;
+        return IG_OK;
+    }
+    while (c->st.bytes + extra > c->st.max_bytes && c->tail) {
+        node_t *t = c->tail == n ? n->prev : c->tail;
+        if (!t) break;
+        drop(c, find_slot(c, t->e.key, t->key_len, t->hash));
+        c->st.evictions++;
+    }
+    n->e.gz = ig_blob_ref(gz);
+    n->e.gz_state = IG_GZ_READY;
+    n->cost += extra;
+    c->st.bytes += extra;
+    return IG_OK;
+}
+
 void ig_hotcache_stats(const ig_hotcache_t *c, ig_hotcache_stats_t *out) {
     *out = c->st;
+}
+
+ig_hotcache_t *ig_hotcache_hold(ig_hotcache_t *c) {
+    c->holders++;
+    return c;
+}
+
+void ig_hotcache_release(ig_hotcache_t *c) {
+    if (!c || --c->holders) return;
+    free(c->buckets);
+    free(c);
 }
 
 void ig_hotcache_free(ig_hotcache_t *c) {
@@ -170,9 +220,13 @@ void ig_hotcache_free(ig_hotcache_t *c) {
     while (n) {
         node_t *next = n->next;
         ig_blob_unref(n->e.body);
+        ig_blob_unref(n->e.gz);
         free(n);
         n = next;
     }
-    free(c->buckets);
-    free(c);
+    /* Empty but usable: a job still holding it finds no entry. */
+    memset(c->buckets, 0, c->nbuckets * sizeof(node_t *));
+    c->head = c->tail = NULL;
+    c->st.entries = c->st.bytes = 0;
+    ig_hotcache_release(c);
 }
