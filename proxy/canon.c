@@ -1,5 +1,6 @@
 /* canon.c — reduces a request's parameters to the canonical question: no credentials, no
- * telemetry, no defaults, one value per key, keys sorted, domain names lower-cased. The
+ * telemetry, no defaults (format=json, page_size=500), one value per key, keys sorted, domain
+ * names lower-cased, SSL hashes as lower-case hex without colons. The
  * same question asked by GET or POST, in any order, with any credentials, gives the same
  * key, and the same parameters are forwarded upstream.
  *
@@ -48,6 +49,22 @@ static int normalize_list(const char *v, size_t n, ig_buf_t *out) {
     return IG_OK;
 }
 
+/* An SSL hash as hex, however it was written: lower case, without the colons some tools put
+ * between the bytes (the SDK's CLI strips them too). */
+static int normalize_hash(const char *v, size_t n, ig_buf_t *out) {
+    for (size_t k = 0; k < n; k++)
+        if (v[k] != ':' && !isspace((unsigned char)v[k]) &&
+            ig_buf_putc(out, (char)tolower((unsigned char)v[k])))
+            return IG_ENOMEM;
+    return IG_OK;
+}
+
+/* A parameter given its default value asks the same question as no parameter. */
+static bool is_default(const char *key, const char *val) {
+    return (strcmp(key, "format") == 0 && strcmp(val, "json") == 0) ||
+           (strcmp(key, "page_size") == 0 && strcmp(val, "500") == 0);
+}
+
 static int cmp_param(const void *a, const void *b) {
     return strcmp(((const ig_param_t *)a)->key, ((const ig_param_t *)b)->key);
 }
@@ -58,12 +75,15 @@ int ig_canon_params(const ig_params_t *in, ig_params_t *out) {
         const ig_param_t *p = &in->v[i];
         /* The last value of a repeated key wins, as on the vendor's server. */
         if (ig_canon_ignored(p->key) || ig_params_find(in, p->key) != p) continue;
-        if (strcmp(p->key, "format") == 0 && strcmp(p->val, "json") == 0) continue;
+        if (is_default(p->key, p->val)) continue;
         const char *val = p->val;
         size_t len = p->val_len;
-        if (domain_valued(p->key)) {
+        bool hash = strcmp(p->key, "ssl_hash") == 0;
+        if (domain_valued(p->key) || hash) {
             ig_buf_reset(&tmp);
-            if (normalize_list(p->val, p->val_len, &tmp)) goto nomem;
+            if (hash ? normalize_hash(p->val, p->val_len, &tmp)
+                     : normalize_list(p->val, p->val_len, &tmp))
+                goto nomem;
             val = tmp.data ? tmp.data : "";
             len = tmp.len;
         }

@@ -244,9 +244,17 @@ bool gw_is_data(int status, const char *ctype, const char *body, size_t len) {
     return true;
 }
 
+bool gw_shapes_results(const ig_params_t *canon) {
+    static const char *const keys[] = {"parsed_whois", "parsed_domain_rdap"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *v = ig_params_get(canon, keys[i]);
+        if (v && strcasecmp(v, "false") != 0) return true;
+    }
+    return false;
+}
+
 void gw_keep(ig_gateway_t *g, const char *key, size_t key_len, ig_endpoint_t ep,
-                 const char *ctype, int64_t fetched_at, ig_blob_t *body) {
-    ig_hotcache_put(g->hot, key, key_len, ctype, fetched_at, body);
+             const char *ctype, int64_t fetched_at, ig_blob_t *body, bool learn) {
     ig_cached_t c = {.key = (char *)key,
                      .endpoint = (char *)ig_endpoint_name(ep),
                      .status = 200,
@@ -261,7 +269,7 @@ void gw_keep(ig_gateway_t *g, const char *key, size_t key_len, ig_endpoint_t ep,
     /* Normalized on the writer thread; the client's answer never waits for it. */
     if (ig_store_ingest(g->store, c.endpoint, body->data, body->len, fetched_at) != IG_OK)
         ig_log("store: could not queue the %s answer for the intel tables", c.endpoint);
-    gw_domains_learn(g, ep, body->data, body->len, fetched_at);
+    if (learn) gw_domains_learn(g, ep, body->data, body->len, fetched_at);
 }
 
 /* ---- upstream ------------------------------------------------------------------------- */
@@ -297,12 +305,12 @@ int gw_send_upstream(ig_gateway_t *g, ig_endpoint_t ep, const ig_params_t *canon
     return rc;
 }
 
+/* The client learns what kind of failure it was; curl's own words (which name the upstream's
+ * host and port) go to the log only. */
 void gw_answer_upstream_failure(greq_t *r, const ig_upstream_resp_t *resp) {
-    char msg[300];
-    bool timeout = resp->error && strcasestr(resp->error, "timeout");
-    snprintf(msg, sizeof(msg), "irisgate could not get an answer from the Iris API: %s",
-             resp->error ? resp->error : "no answer");
-    gw_answer_error(r, timeout ? 504 : 502, msg);
+    gw_answer_error(r, resp->timed_out ? 504 : 502,
+                    resp->timed_out ? "irisgate got no answer from the Iris API in time."
+                                    : "irisgate could not get an answer from the Iris API.");
 }
 
 static void answer_from_upstream(greq_t *r, const ig_upstream_resp_t *resp, ig_blob_t *body) {
@@ -377,8 +385,12 @@ static void on_fetch_done(void *arg, const ig_upstream_resp_t *resp, const gw_ca
     } else {
         ig_blob_t *body = ig_blob_new(resp->body, resp->body_len);
         const char *ctype = resp->content_type ? resp->content_type : IG_JSON_CTYPE;
-        if (body && gw_is_data(resp->status, ctype, resp->body, resp->body_len))
-            gw_keep(g, f->key, f->key_len, f->ep, ctype, ig_now(), body);
+        bool data = body && gw_is_data(resp->status, ctype, resp->body, resp->body_len);
+        int64_t now = ig_now();
+        /* In memory first (so a gzip answer below can keep its variant beside it), the
+         * answers out, and only then the copies for the store and the intel tables. */
+        if (data) ig_hotcache_put(g->hot, f->key, f->key_len, ctype, now, body);
+        bool learn = data && !gw_shapes_results(&f->initiator->canon);
         while (w) {
             greq_t *next = w->next_waiter;
             if (body)
@@ -387,6 +399,7 @@ static void on_fetch_done(void *arg, const ig_upstream_resp_t *resp, const gw_ca
                 gw_answer_error(w, 500, "irisgate is out of memory.");
             w = next;
         }
+        if (data) gw_keep(g, f->key, f->key_len, f->ep, ctype, now, body, learn);
         ig_blob_unref(body);
     }
     free(f->key);
@@ -662,14 +675,20 @@ static void apply_upstream_limits(ig_gateway_t *g, const ig_limits_t *learned) {
 
 static void on_account(void *arg, const ig_upstream_resp_t *resp, const gw_call_info_t *info) {
     ig_gateway_t *g = arg;
-    /* irisgate's own query is spent like any other: recorded, so a restart counts it. */
-    ig_request_row_t row = {.at_ms = ig_now_ms(), .user = "", .endpoint = "account",
-                            .key = "account", .outcome = info->refused ? "REJECTED" : "MISS",
+    /* irisgate's own query is spent like any other: recorded (under a name no proxy user
+     * can have), so a restart counts it. */
+    ig_request_row_t row = {.at_ms = ig_now_ms(), .user = IG_SELF_USER, .endpoint = "account",
+                            .key = "account", .outcome = info->refused ? "REJECTED" : "BYPASS",
                             .upstream_queries = info->spent, .status = resp->status};
     if (info->spent) ig_store_log_requests(g->store, &row, 1);
     ig_limits_t lim[IG_EP_COUNT];
+    int64_t used[IG_EP_COUNT];
     if (resp->status == 200 && ig_limits_from_account(resp->body, resp->body_len, lim) == IG_OK) {
         apply_upstream_limits(g, lim);
+        /* What the account spent elsewhere (the Iris UI, other tools) counts too. */
+        if (ig_usage_from_account(resp->body, resp->body_len, used) == IG_OK)
+            for (size_t i = 0; i < NPRODUCTS; i++)
+                ig_limiter_floor_month(g->limiter, PRODUCTS[i], used[PRODUCTS[i]]);
         ig_log("upstream limits: investigate %lld/min %lld/h %lld/month, enrich %lld/min "
                "%lld/h %lld/month (0: none)",
                (long long)lim[IG_EP_INVESTIGATE].minute, (long long)lim[IG_EP_INVESTIGATE].hour,
@@ -734,7 +753,7 @@ static void preload_usage(ig_gateway_t *g) {
             total += u[j].total;
             for (size_t m = 0; recent && m < u[j].nrecent; m++)
                 recent[k++] = u[j].recent_ms[m];
-            if (u[j].user[0])
+            if (u[j].user[0] && strcmp(u[j].user, IG_SELF_USER) != 0)
                 ig_quota_preload(g->quota, u[j].user, p, now_ms, u[j].month, u[j].today,
                                  u[j].recent_ms, u[j].nrecent);
         }
@@ -759,8 +778,9 @@ static int setup_quota(ig_gateway_t *g) {
     apply_upstream_limits(g, NULL);
     preload_usage(g);
     g->audit_timer = start_timer(g, on_audit_timer, AUDIT_FLUSH_MS, AUDIT_FLUSH_MS);
-    uint64_t every = (uint64_t)(g->cfg->account_refresh > 0 ? g->cfg->account_refresh : 3600);
-    g->account_timer = start_timer(g, on_account_timer, 0, every * 1000);
+    /* account_refresh 0: read at start only (a timer that does not repeat). */
+    uint64_t every = g->cfg->account_refresh > 0 ? (uint64_t)g->cfg->account_refresh * 1000 : 0;
+    g->account_timer = start_timer(g, on_account_timer, 0, every);
     return g->audit_timer && g->account_timer ? IG_OK : IG_ENOMEM;
 }
 

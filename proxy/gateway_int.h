@@ -18,6 +18,9 @@
 #include <stdbool.h>
 
 #define FLIGHT_BUCKETS 1024
+/* Who irisgate's own upstream queries (the account's limits) are recorded under: a name no
+ * proxy user can have (secrets.c allows letters, digits and ._@-). */
+#define IG_SELF_USER "(irisgate)"
 
 typedef struct greq greq_t;
 typedef struct dflight dflight_t;
@@ -81,9 +84,13 @@ void gw_answer_upstream_failure(greq_t *r, const ig_upstream_resp_t *resp);
 int64_t gw_ttl(const ig_gateway_t *g, ig_endpoint_t ep);
 bool gw_fresh(const ig_gateway_t *g, ig_endpoint_t ep, int64_t fetched_at);
 bool gw_is_data(int status, const char *ctype, const char *body, size_t len);
-/* Keeps a data answer for its question: hot cache, store, intel tables, per-domain cache. */
+/* Keeps a data answer for its question, after the hot cache has it and the clients were
+ * answered: the store, the intel tables, and (learn) the per-domain cache. */
 void gw_keep(ig_gateway_t *g, const char *key, size_t key_len, ig_endpoint_t ep,
-             const char *ctype, int64_t fetched_at, ig_blob_t *body);
+             const char *ctype, int64_t fetched_at, ig_blob_t *body, bool learn);
+/* True when the question adds fields to every result (parsed_whois, parsed_domain_rdap):
+ * such results are not what a plain lookup of their domain would get. */
+bool gw_shapes_results(const ig_params_t *canon);
 int gw_send_upstream(ig_gateway_t *g, ig_endpoint_t ep, const ig_params_t *canon,
                      ig_upstream_cb cb, void *arg);
 

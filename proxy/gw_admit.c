@@ -5,14 +5,20 @@
  *     → the shared upstream limiter (limiter.c: a slot now, or a wait in the fair queue up
  *       to queue_deadline; past it the vendor-shaped 503 "queued too long")
  *     → the query (re-signed, gw_send_upstream) → counted for the user and in the metrics
- *     → a vendor 503 for the per-minute rate: a cool-off, and the query again (bounded).
+ *     → a vendor 503 for the per-minute rate: a cool-off, and the query again, at most
+ *       RATE_RETRIES times and never past the queue deadline; then irisgate's own 503.
  *
+ * The user's limits are checked when the question is admitted and again when a queued one
+ * gets its slot (what the user spent meanwhile counts); a retry after a vendor 503 is the
+ * same admitted question and is not checked again.
  * The caller gets exactly one answer: the vendor's, or the refusal in the vendor's shape
  * (status 503), with how it went (waited, spent). Owns each call (ucall_t) from gw_call
  * until its callback returns. Never sees a key; the form is built by gw_send_upstream.
  */
 #include "gateway_int.h"
 #include "irisgate/log.h"
+
+#include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +35,8 @@ typedef struct ucall {
     void *arg;
     gw_call_info_t info;
     int rate_tries;
-    uint64_t queued_at; /* loop time */
+    uint64_t admitted_at; /* loop time of the first admission: the deadline runs from it */
+    uint64_t queued_at;   /* loop time */
     ig_limiter_wait_t *wait;
     uv_timer_t *retry; /* the cool-off before asking again */
     struct ucall *prev, *next; /* in g->retrying while retry is set */
@@ -83,6 +90,43 @@ static void on_retry_timer(uv_timer_t *t) {
     admit(c);
 }
 
+/* The vendor's own words in its error envelope, for irisgate's refusal after retries (a
+ * rare path: a real parse, as the message holds escapes such as \/). */
+static void vendor_message(const ig_upstream_resp_t *resp, char *out, size_t cap) {
+    out[0] = '\0';
+    cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "error"), "message");
+    if (cJSON_IsString(m)) snprintf(out, cap, "%s", m->valuestring);
+    cJSON_Delete(root);
+}
+
+/* Asks again after the cool-off, unless that would end past the deadline. */
+static bool retry_later(ucall_t *c) {
+    ig_gateway_t *g = c->g;
+    int64_t ms = ig_limiter_cooloff(g->limiter, c->ep);
+    uv_update_time(g->loop);
+    uint64_t deadline = c->admitted_at + (uint64_t)g->cfg->queue_deadline * 1000;
+    if (uv_now(g->loop) + (uint64_t)ms >= deadline) return false;
+    uv_timer_t *t = malloc(sizeof(*t));
+    if (!t || uv_timer_init(g->loop, t) != 0) {
+        free(t);
+        return false;
+    }
+    ig_log("upstream: %s rate limit answered; asking again in %lld ms", ig_endpoint_name(c->ep),
+           (long long)ms);
+    t->data = c;
+    c->retry = t;
+    c->next = g->retrying;
+    if (c->next) ((ucall_t *)c->next)->prev = c;
+    g->retrying = c;
+    /* Loop time lags the clock the cool-off is measured on by however long this iteration
+     * has run: updated above, and a millisecond for rounding, so the retry does not wake
+     * just before the cool-off ends and get queued behind it. */
+    uv_timer_start(t, on_retry_timer, (uint64_t)ms + 1, 0);
+    return true;
+}
+
 void gw_admit_shutdown(ig_gateway_t *g) {
     while (g->retrying) {
         ucall_t *c = g->retrying;
@@ -96,27 +140,23 @@ static void on_answer(void *arg, const ig_upstream_resp_t *resp) {
     ig_gateway_t *g = c->g;
     const char *product = ig_endpoint_name(c->ep);
     ig_metrics_upstream(g->metrics, product, resp->status);
-    if (rate_answer(resp) && c->rate_tries < RATE_RETRIES && !g->closing && g->limiter) {
-        /* The vendor counted differently (or the Iris UI spent some): wait, ask again. */
-        c->rate_tries++;
-        int64_t ms = ig_limiter_cooloff(g->limiter, c->ep);
-        ig_log("upstream: %s rate limit answered; asking again in %lld ms", product,
-               (long long)ms);
-        uv_timer_t *t = malloc(sizeof(*t));
-        if (t && uv_timer_init(g->loop, t) == 0) {
-            t->data = c;
-            c->retry = t;
-            c->next = g->retrying;
-            if (c->next) ((ucall_t *)c->next)->prev = c;
-            g->retrying = c;
-            /* Loop time lags the clock the cool-off is measured on by however long this
-             * iteration has run: without the update (and a millisecond for rounding) the
-             * retry can wake just before the cool-off ends and be queued behind it. */
-            uv_update_time(g->loop);
-            uv_timer_start(t, on_retry_timer, (uint64_t)ms + 1, 0);
+    if (rate_answer(resp) && !g->closing && g->limiter) {
+        /* The vendor counted differently (or the Iris UI spent some): wait, ask again. The
+         * vendor's 503 never reaches the client: past the retries, irisgate's own does. */
+        if (c->rate_tries < RATE_RETRIES && retry_later(c)) {
+            c->rate_tries++;
             return;
         }
-        free(t);
+        char said[200], msg[400];
+        vendor_message(resp, said, sizeof(said));
+        snprintf(msg, sizeof(msg),
+                 "irisgate asked the Iris API %d times in %llu seconds and it still answers "
+                 "that the shared %s limit is spent%s%s%s; try again later.",
+                 c->rate_tries + 1,
+                 (unsigned long long)((uv_now(g->loop) - c->admitted_at + 999) / 1000), product,
+                 said[0] ? " (\"" : "", said, said[0] ? "\")" : "");
+        refuse(c, msg);
+        return;
     } else if (resp->status > 0 && resp->status < 500 && g->limiter) {
         ig_limiter_ok(g->limiter, c->ep);
     }
@@ -127,8 +167,8 @@ static void on_answer(void *arg, const ig_upstream_resp_t *resp) {
 static void send_now(ucall_t *c) {
     ig_gateway_t *g = c->g;
     int64_t now_ms = ig_now_ms();
-    ig_quota_spend(g->quota, c->user, c->ep, now_ms, 1);
-    ig_metrics_spend(g->metrics, c->user[0] ? c->user : "-", ig_endpoint_name(c->ep), 1);
+    if (c->user[0]) ig_quota_spend(g->quota, c->user, c->ep, now_ms, 1);
+    ig_metrics_spend(g->metrics, c->user[0] ? c->user : IG_SELF_USER, ig_endpoint_name(c->ep), 1);
     c->info.spent++;
     if (gw_send_upstream(g, c->ep, &c->q, on_answer, c) != IG_OK) {
         ig_upstream_resp_t resp = {.status = 0, .error = "could not start the upstream request"};
@@ -137,12 +177,30 @@ static void send_now(ucall_t *c) {
     }
 }
 
+/* Over one of the user's own limits: refused with the vendor-shaped 503 naming it. */
+static bool refuse_over_user_limit(ucall_t *c) {
+    const char *which = NULL;
+    if (!c->user[0] ||
+        ig_quota_check(c->g->quota, c->user, c->ep, ig_now_ms(), &which) != IG_ELIMIT)
+        return false;
+    char msg[240];
+    snprintf(msg, sizeof(msg),
+             "You have exceeded the maximum number of %s requests per %s allowed for your "
+             "irisgate user.",
+             ig_endpoint_name(c->ep), which);
+    refuse(c, msg);
+    return true;
+}
+
 static void on_slot(void *arg, int rc) {
     ucall_t *c = arg;
     c->wait = NULL;
     double waited = (double)(uv_now(c->g->loop) - c->queued_at) / 1000.0;
     ig_metrics_queue_wait(c->g->metrics, ig_endpoint_name(c->ep), waited);
     if (rc == 0) {
+        /* What the user spent while this one waited counts (only the first admission was
+         * checked; a retry is the same question). */
+        if (c->rate_tries == 0 && refuse_over_user_limit(c)) return;
         send_now(c);
     } else if (rc == IG_ETIMEDOUT) {
         char msg[200];
@@ -162,18 +220,10 @@ static void admit(ucall_t *c) {
         refuse(c, "irisgate is shutting down.");
         return;
     }
-    const char *which = NULL;
-    if (c->user[0] && ig_quota_check(g->quota, c->user, c->ep, ig_now_ms(), &which) == IG_ELIMIT) {
-        char msg[240];
-        snprintf(msg, sizeof(msg),
-                 "You have exceeded the maximum number of %s requests per %s allowed for your "
-                 "irisgate user.",
-                 ig_endpoint_name(c->ep), which);
-        refuse(c, msg);
-        return;
-    }
+    if (c->rate_tries == 0 && refuse_over_user_limit(c)) return;
     c->queued_at = uv_now(g->loop);
-    uint64_t deadline = c->queued_at + (uint64_t)g->cfg->queue_deadline * 1000;
+    if (c->rate_tries == 0) c->admitted_at = c->queued_at;
+    uint64_t deadline = c->admitted_at + (uint64_t)g->cfg->queue_deadline * 1000;
     int rc = ig_limiter_acquire(g->limiter, c->ep, c->user[0] ? c->user : "-", deadline, on_slot,
                                 c, &c->wait);
     if (rc == 1) {

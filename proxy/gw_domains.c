@@ -62,6 +62,7 @@ struct dlist {
     /* the first upstream failure a part met */
     bool failed;
     int fail_status; /* 0: no answer */
+    bool fail_timed_out;
     char *fail_ctype;
     char fail_error[200];
     ig_blob_t *fail_body;
@@ -277,7 +278,8 @@ static void answer_failure(dlist_t *dl) {
     r->spent = dl->spent;
     r->outcome = dl->refused ? "REJECTED" : "MISS";
     if (dl->fail_status == 0) {
-        ig_upstream_resp_t resp = {.status = 0, .error = dl->fail_error};
+        ig_upstream_resp_t resp = {.status = 0, .error = dl->fail_error,
+                                   .timed_out = dl->fail_timed_out};
         gw_answer_upstream_failure(r, &resp);
     } else {
         gw_answer(r, dl->fail_status, dl->fail_ctype ? dl->fail_ctype : IG_JSON_CTYPE,
@@ -369,6 +371,7 @@ static void resolve(ig_gateway_t *g, ig_endpoint_t ep, const char *name, ig_blob
             if (!dl->failed) {
                 dl->failed = true;
                 dl->fail_status = fail->status;
+                dl->fail_timed_out = fail->timed_out;
                 snprintf(dl->fail_error, sizeof(dl->fail_error), "%s",
                          fail->error ? fail->error : "no answer");
                 if (fail->content_type) dl->fail_ctype = strdup(fail->content_type);
@@ -410,11 +413,9 @@ static void on_batch_done(void *arg, const ig_upstream_resp_t *resp, const gw_ca
     const char *ctype = resp->content_type ? resp->content_type : IG_JSON_CTYPE;
     ig_blob_t *body = resp->status ? ig_blob_new(resp->body, resp->body_len) : NULL;
     bool data = body && gw_is_data(resp->status, ctype, body->data, body->len);
-    if (data) {
-        ig_buf_t key = {0};
-        if (batch_key(b, &key) == IG_OK) gw_keep(g, key.data, key.len, b->ep, ctype, now, body);
-        ig_buf_free(&key);
-    }
+    ig_buf_t key = {0};
+    if (data && batch_key(b, &key) == IG_OK)
+        ig_hotcache_put(g->hot, key.data, key.len, ctype, now, body);
     dlist_t *whole = b->whole;
     if (whole && whole->r) {
         /* The client's own question: its answer, whatever it is, goes back unchanged. */
@@ -458,6 +459,9 @@ static void on_batch_done(void *arg, const ig_upstream_resp_t *resp, const gw_ca
         ig_blob_unref(found[i]);
     free(found);
     free(gone);
+    /* Every waiting list has its parts: now the copies for the store and the intel tables. */
+    if (key.data) gw_keep(g, key.data, key.len, b->ep, ctype, now, body, true);
+    ig_buf_free(&key);
     ig_blob_unref(body);
     batch_free(b);
 }

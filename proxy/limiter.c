@@ -374,6 +374,17 @@ void ig_limiter_preload(ig_limiter_t *l, ig_endpoint_t product, int64_t month_us
     kick(l);
 }
 
+void ig_limiter_floor_month(ig_limiter_t *l, ig_endpoint_t product, int64_t vendor_month_used) {
+    if (!product_ok(product)) return;
+    prod_t *p = &l->prod[product];
+    int64_t now = ig_clock_ms();
+    if (ig_month_start_ms(now) != p->month_start) {
+        p->month_start = ig_month_start_ms(now);
+        p->month_used = 0;
+    }
+    if (vendor_month_used > p->month_used) p->month_used = vendor_month_used;
+}
+
 int ig_limiter_acquire(ig_limiter_t *l, ig_endpoint_t product, const char *user,
                        uint64_t deadline_ms, ig_limiter_cb cb, void *arg, ig_limiter_wait_t **w) {
     if (w) *w = NULL;

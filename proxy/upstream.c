@@ -146,6 +146,7 @@ static void req_finish(req_t *r, CURLcode result, const char *error) {
     } else {
         resp.status = 0;
         resp.error = error;
+        resp.timed_out = result == CURLE_OPERATION_TIMEDOUT;
         resp.body = "";
     }
     resp.total_ms = (double)(ig_mono_ns() - r->start_ns) / 1e6;

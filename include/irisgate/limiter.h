@@ -90,6 +90,10 @@ void ig_limiter_preload(ig_limiter_t *l, ig_endpoint_t product, int64_t month_us
  * Errors (cb never called): IG_ELIMIT when the month or absolute limit is spent and no slot
  * opens before the deadline (waiting cannot help), IG_EINVAL for a bad product or a limiter
  * being freed, IG_ENOMEM. */
+/* The vendor's own count of product this month (its /v1/account usage.month, which includes
+ * what the Iris UI and other clients of the account spent): the limiter's month count is
+ * raised to it, never lowered. */
+void ig_limiter_floor_month(ig_limiter_t *l, ig_endpoint_t product, int64_t vendor_month_used);
 int ig_limiter_acquire(ig_limiter_t *l, ig_endpoint_t product, const char *user,
                        uint64_t deadline_ms, ig_limiter_cb cb, void *arg, ig_limiter_wait_t **w);
 /* Takes a waiter out of the queue; its cb is never called. */

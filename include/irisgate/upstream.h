@@ -9,6 +9,7 @@
 #define IRISGATE_UPSTREAM_H
 
 #include "irisgate/common.h"
+#include <stdbool.h>
 #include <uv.h>
 
 typedef struct ig_upstream ig_upstream_t;
@@ -26,7 +27,8 @@ typedef struct {
     const char *content_type; /* NULL when none */
     const char *body;         /* decoded (gzip already undone) */
     size_t body_len;
-    const char *error; /* transport error, NULL when status != 0 */
+    const char *error; /* transport error, NULL when status != 0 (may name the host: for logs) */
+    bool timed_out;    /* status 0 because the transfer or the connect timed out */
     double total_ms;
 } ig_upstream_resp_t;
 

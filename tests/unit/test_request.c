@@ -118,6 +118,22 @@ static void test_canon_format_json_is_the_default(void) {
     CHECK_EQ_STR(c, "iris-enrich?domain=a.com&format=xml");
 }
 
+static void test_canon_default_page_size_and_hash_spellings(void) {
+    char a[256], b[256], c[256];
+    key_of(IG_EP_INVESTIGATE, "ip=1.2.3.4", a, sizeof a);
+    key_of(IG_EP_INVESTIGATE, "page_size=500&ip=1.2.3.4", b, sizeof b);
+    CHECK_EQ_STR(b, a);
+    key_of(IG_EP_INVESTIGATE, "page_size=100&ip=1.2.3.4", b, sizeof b);
+    CHECK_EQ_STR(b, "iris-investigate?ip=1.2.3.4&page_size=100");
+    key_of(IG_EP_INVESTIGATE, "ssl_hash=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", a, sizeof a);
+    key_of(IG_EP_INVESTIGATE, "ssl_hash=0A1B2C3D4E5F60718293A4B5C6D7E8F901234567", b, sizeof b);
+    key_of(IG_EP_INVESTIGATE,
+           "ssl_hash=0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:01:23:45:67", c, sizeof c);
+    CHECK_EQ_STR(a, "iris-investigate?ssl_hash=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567");
+    CHECK_EQ_STR(b, a);
+    CHECK_EQ_STR(c, a);
+}
+
 static void test_endpoint_paths_with_and_without_slash(void) {
     CHECK_EQ_INT(ig_endpoint_from_path("/v1/iris-investigate/", 21), IG_EP_INVESTIGATE);
     CHECK_EQ_INT(ig_endpoint_from_path("/v1/iris-investigate", 20), IG_EP_INVESTIGATE);
@@ -185,6 +201,7 @@ int main(void) {
     RUN(test_canon_ignores_param_order_auth_and_telemetry);
     RUN(test_canon_distinguishes_what_changes_the_answer);
     RUN(test_canon_format_json_is_the_default);
+    RUN(test_canon_default_page_size_and_hash_spellings);
     RUN(test_endpoint_paths_with_and_without_slash);
     RUN(test_auth_four_schemes);
     return check_summary();
