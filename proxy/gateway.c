@@ -337,8 +337,12 @@ static void on_bypass_done(void *arg, const ig_upstream_resp_t *resp, const gw_c
 
 static void bypass(greq_t *r) {
     r->outcome = "BYPASS";
-    if (gw_call(r->gw, r->ep, r->user, &r->canon, on_bypass_done, r) != IG_OK)
+    ig_params_t up = {0};
+    int page;
+    if (gw_pages_upstream(&r->canon, &up, &page) ||
+        gw_call(r->gw, r->ep, r->user, &up, on_bypass_done, r) != IG_OK)
         gw_answer_error(r, 500, "irisgate is out of memory.");
+    ig_params_free(&up);
 }
 
 static flight_t **flight_slot(ig_gateway_t *g, const char *key, size_t len, uint64_t h) {
@@ -348,15 +352,36 @@ static flight_t **flight_slot(ig_gateway_t *g, const char *key, size_t len, uint
     return pp;
 }
 
+/* Where the client asked: a `next` URL irisgate rebuilds points there. */
+static pages_origin_t origin_of(const greq_t *r) {
+    const char *host = ig_http_header(r->req, "host");
+    return (pages_origin_t){.ep = r->ep, .tls = r->req->tls, .host = host && *host ? host
+                                                                              : "localhost"};
+}
+
 static void on_fetch_done(void *arg, const ig_upstream_resp_t *resp, const gw_call_info_t *info) {
     flight_t *f = arg;
     ig_gateway_t *g = f->gw;
+    f->info.spent += info->spent;
+    f->info.queued |= info->queued;
+    f->info.refused |= info->refused;
+    if (resp->status == 400 && f->page >= 2 && !f->rewalked && !g->closing) {
+        /* The vendor refused the cursor behind irisgate's token (it outlived it): walk the
+         * pivot again up to this page, so the token stays good while its page is cached. */
+        f->rewalked = true;
+        pages_origin_t o = origin_of(f->initiator);
+        ig_log("upstream: %s refused the cursor of page %d; walking the pivot again",
+               ig_endpoint_name(f->ep), f->page);
+        if (gw_pages_walk(g, f->ep, f->initiator->user, &f->initiator->canon, f->page, &o,
+                          on_fetch_done, f) == IG_OK)
+            return;
+    }
     *flight_slot(g, f->key, f->key_len, f->hash) = f->next;
     greq_t *w = f->waiters;
-    f->initiator->spent = info->spent;
-    if (info->refused)
+    f->initiator->spent = f->info.spent;
+    if (f->info.refused)
         f->initiator->outcome = "REJECTED";
-    else if (info->queued)
+    else if (f->info.queued)
         f->initiator->outcome = "QUEUED";
     if (resp->status == 0)
         ig_log("upstream: %s for %s", resp->error ? resp->error : "no answer",
@@ -387,6 +412,12 @@ static void on_fetch_done(void *arg, const ig_upstream_resp_t *resp, const gw_ca
         const char *ctype = resp->content_type ? resp->content_type : IG_JSON_CTYPE;
         bool data = body && gw_is_data(resp->status, ctype, resp->body, resp->body_len);
         int64_t now = ig_now();
+        if (data) { /* the vendor's cursor never leaves irisgate: its own token does */
+            pages_origin_t o = origin_of(f->initiator);
+            ig_blob_t *minted = gw_pages_rewrite(body, f->page, &f->initiator->canon, &o);
+            ig_blob_unref(body);
+            body = minted;
+        }
         /* In memory first (so a gzip answer below can keep its variant beside it), the
          * answers out, and only then the copies for the store and the intel tables. */
         if (data) ig_hotcache_put(g->hot, f->key, f->key_len, ctype, now, body);
@@ -432,13 +463,16 @@ static void fetch(greq_t *r) {
     *f = (flight_t){.key = k, .key_len = r->key.len, .hash = h, .gw = g, .ep = r->ep,
                     .waiters = r, .initiator = r, .next = NULL};
     r->outcome = "MISS";
+    ig_params_t up = {0};
+    int rc = gw_pages_upstream(&r->canon, &up, &f->page);
     *slot = f; /* before the call: its answer may come at once (a refusal) */
-    if (gw_call(g, r->ep, r->user, &r->canon, on_fetch_done, f) != IG_OK) {
+    if (rc || gw_call(g, r->ep, r->user, &up, on_fetch_done, f) != IG_OK) {
         *flight_slot(g, k, f->key_len, h) = f->next;
         free(k);
         free(f);
         gw_answer_error(r, 500, "irisgate is out of memory.");
     }
+    ig_params_free(&up);
 }
 
 /* ---- cache lookups -------------------------------------------------------------------- */

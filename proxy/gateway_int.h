@@ -26,6 +26,12 @@ typedef struct greq greq_t;
 typedef struct dflight dflight_t;
 struct dlist;
 
+typedef struct {
+    bool queued;  /* waited in the limiter's queue */
+    bool refused; /* never sent: over a limit, or queued past the deadline */
+    int spent;    /* upstream queries sent (retries included) */
+} gw_call_info_t;
+
 typedef struct flight {
     char *key;
     size_t key_len;
@@ -34,6 +40,9 @@ typedef struct flight {
     ig_endpoint_t ep;
     greq_t *waiters;
     greq_t *initiator; /* the request that started the fetch (also among the waiters) */
+    int page;          /* of a pivot walk (gw_pages.c): 1 first, 0 unknown */
+    bool rewalked;     /* the vendor refused the cursor once: walked again from page 1 */
+    gw_call_info_t info; /* what it cost so far (a walk again costs more) */
     struct flight *next;
 } flight_t;
 
@@ -97,16 +106,34 @@ int gw_send_upstream(ig_gateway_t *g, ig_endpoint_t ep, const ig_params_t *canon
 /* gw_admit.c: one upstream query under the quota rules (user limits, the shared limiter,
  * retries after a vendor rate answer). cb gets the vendor's answer, or irisgate's refusal as
  * the vendor-shaped 503; it may run before gw_call returns. */
-typedef struct {
-    bool queued;  /* waited in the limiter's queue */
-    bool refused; /* never sent: over a limit, or queued past the deadline */
-    int spent;    /* upstream queries sent (retries included) */
-} gw_call_info_t;
 typedef void (*gw_call_cb)(void *arg, const ig_upstream_resp_t *resp, const gw_call_info_t *info);
 int gw_call(ig_gateway_t *g, ig_endpoint_t ep, const char *user, const ig_params_t *q,
             gw_call_cb cb, void *arg);
 /* Refuses the calls waiting out a cool-off (shutdown). */
 void gw_admit_shutdown(ig_gateway_t *g);
+
+/* gw_pages.c: position tokens irisgate mints, and walking a pivot again. */
+typedef struct {
+    ig_endpoint_t ep;
+    bool tls;         /* the client's connection: the scheme of a rebuilt `next` URL */
+    const char *host; /* the client's Host */
+} pages_origin_t;
+/* irisgate's token for page (>= 2) of a walk, reached with the vendor's cursor. */
+int gw_pages_mint(int page, const char *vendor, size_t len, ig_buf_t *out);
+/* A token irisgate minted: its page and the vendor's cursor. False for any other text. */
+bool gw_pages_parse(const char *tok, size_t len, int *page, ig_buf_t *vendor);
+/* canon as the vendor must get it (irisgate's token replaced by the vendor's cursor), and
+ * the page asked: 1 without a position, 0 for a position irisgate did not mint. */
+int gw_pages_upstream(const ig_params_t *canon, ig_params_t *out, int *page);
+/* The answer to page of canon's question with its position (and `next`) made irisgate's:
+ * a new reference (body's own when there is nothing to change). */
+ig_blob_t *gw_pages_rewrite(ig_blob_t *body, int page, const ig_params_t *canon,
+                            const pages_origin_t *o);
+/* Asks the question canon again from its first page up to page target (>= 2), keeping the
+ * pages on the way; cb gets the answer for page target (or the one where the walk stopped)
+ * with what all of them cost, exactly once, possibly before this returns. */
+int gw_pages_walk(ig_gateway_t *g, ig_endpoint_t ep, const char *user, const ig_params_t *canon,
+                  int target, const pages_origin_t *origin, gw_call_cb cb, void *arg);
 
 /* gw_domains.c */
 /* Answers r (an Investigate or Enrich question that is only a domain list) domain by

@@ -776,6 +776,7 @@ static void req_finish(ig_http_conn_t *c, req_t *r) {
     q->body = r->body.data ? r->body.data : empty_str;
     q->body_len = r->body.len;
     memcpy(q->peer, c->peer, sizeof(q->peer));
+    q->tls = c->tls != NULL;
     q->start_ns = ig_mono_ns();
     q->conn = c;
 }

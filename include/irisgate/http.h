@@ -38,6 +38,7 @@ typedef struct ig_http_req {
     size_t body_len;
     int http_major, http_minor;
     char peer[64];     /* client address, "127.0.0.1" */
+    bool tls;          /* it came over HTTPS */
     uint64_t start_ns; /* ig_mono_ns() when the request was complete */
     void *data;        /* for the handler */
 
