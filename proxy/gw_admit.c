@@ -36,6 +36,8 @@ typedef struct ucall {
     gw_call_info_t info;
     int rate_tries;
     uint64_t admitted_at; /* loop time of the first admission: the deadline runs from it */
+    int64_t sent_ms;      /* when the query was counted for the user (epoch ms) */
+    bool reserved;        /* counted for the user and not yet answered (or cooling off) */
     uint64_t queued_at;   /* loop time */
     ig_limiter_wait_t *wait;
     uv_timer_t *retry; /* the cool-off before asking again */
@@ -47,8 +49,16 @@ static void ucall_free(ucall_t *c) {
     free(c);
 }
 
+/* Gives the user back a query counted but never counted by the vendor. */
+static void release(ucall_t *c) {
+    if (!c->reserved) return;
+    c->reserved = false;
+    if (c->user[0]) ig_quota_refund(c->g->quota, c->user, c->ep, c->sent_ms, ig_now_ms(), 1);
+}
+
 /* The caller's answer when irisgate itself refuses: the vendor's 503 envelope. */
 static void refuse(ucall_t *c, const char *message) {
+    release(c);
     ig_buf_t b = {0};
     ig_vendor_error(&b, 503, message);
     ig_upstream_resp_t resp = {.status = 503,
@@ -140,8 +150,15 @@ static void on_answer(void *arg, const ig_upstream_resp_t *resp) {
     ig_gateway_t *g = c->g;
     const char *product = ig_endpoint_name(c->ep);
     ig_metrics_upstream(g->metrics, product, resp->status);
-    if (rate_answer(resp) && !g->closing && g->limiter) {
-        /* The vendor counted differently (or the Iris UI spent some): wait, ask again. The
+    bool rate = rate_answer(resp);
+    if (!rate) { /* the reservation is spent */
+        c->reserved = false;
+        c->info.spent++;
+        ig_metrics_spend(g->metrics, c->user[0] ? c->user : IG_SELF_USER, product, 1);
+    }
+    if (rate && !g->closing && g->limiter) {
+        /* The vendor counted differently (or the Iris UI spent some): wait, ask again, on
+         * the same reservation (so the user's room is not given to another meanwhile). The
          * vendor's 503 never reaches the client: past the retries, irisgate's own does. */
         if (c->rate_tries < RATE_RETRIES && retry_later(c)) {
             c->rate_tries++;
@@ -160,17 +177,23 @@ static void on_answer(void *arg, const ig_upstream_resp_t *resp) {
     } else if (resp->status > 0 && resp->status < 500 && g->limiter) {
         ig_limiter_ok(g->limiter, c->ep);
     }
+    release(c); /* a rate 503 passed on (irisgate is closing) was not the user's spend */
     c->cb(c->arg, resp, &c->info);
     ucall_free(c);
 }
 
+/* The user's spend is counted as the query first leaves (so queries in flight count against
+ * the limits), kept through retries after a vendor rate 503, and taken back if the call ends
+ * without the vendor counting it (release). */
 static void send_now(ucall_t *c) {
     ig_gateway_t *g = c->g;
-    int64_t now_ms = ig_now_ms();
-    if (c->user[0]) ig_quota_spend(g->quota, c->user, c->ep, now_ms, 1);
-    ig_metrics_spend(g->metrics, c->user[0] ? c->user : IG_SELF_USER, ig_endpoint_name(c->ep), 1);
-    c->info.spent++;
+    if (!c->reserved) {
+        c->sent_ms = ig_now_ms();
+        c->reserved = true;
+        if (c->user[0]) ig_quota_spend(g->quota, c->user, c->ep, c->sent_ms, 1);
+    }
     if (gw_send_upstream(g, c->ep, &c->q, on_answer, c) != IG_OK) {
+        release(c);
         ig_upstream_resp_t resp = {.status = 0, .error = "could not start the upstream request"};
         c->cb(c->arg, &resp, &c->info);
         ucall_free(c);

@@ -194,6 +194,19 @@ int ig_quota_spend(ig_quota_t *q, const char *user, ig_endpoint_t product, int64
     return ig_window_add(&s->win, now_ms, n);
 }
 
+void ig_quota_refund(ig_quota_t *q, const char *user, ig_endpoint_t product, int64_t spent_ms,
+                     int64_t now_ms, int64_t n) {
+    if (!product_ok(product) || !user || n <= 0) return;
+    quser_t *u = get(q, user);
+    if (!u) return;
+    spend_t *s = &u->sp[product];
+    roll(s, now_ms);
+    if (s->day_start == ig_day_start_ms(spent_ms)) s->day_used -= s->day_used < n ? s->day_used : n;
+    if (s->month_start == ig_month_start_ms(spent_ms))
+        s->month_used -= s->month_used < n ? s->month_used : n;
+    ig_window_take(&s->win, spent_ms, n);
+}
+
 int ig_quota_preload(ig_quota_t *q, const char *user, ig_endpoint_t product, int64_t now_ms,
                      int64_t month_used, int64_t today_used, const int64_t *recent_ms, size_t n) {
     if (!product_ok(product) || !user || month_used < 0 || today_used < 0) return IG_EINVAL;

@@ -77,6 +77,18 @@ int ig_window_add(ig_window_t *w, int64_t t, int64_t n) {
     return IG_OK;
 }
 
+void ig_window_take(ig_window_t *w, int64_t t, int64_t n) {
+    for (size_t i = w->len; i > 0 && n > 0; i--) {
+        ig_win_ent_t *x = at(w, i - 1);
+        if (x->t < t) break;
+        if (x->t == t) {
+            int64_t k = x->n < n ? x->n : n;
+            x->n -= k; /* an entry of 0 counts nothing and is pruned in time */
+            n -= k;
+        }
+    }
+}
+
 void ig_window_prune(ig_window_t *w, int64_t t) {
     while (w->len > 0 && at(w, 0)->t <= t) {
         w->head = (w->head + 1) % w->cap;

@@ -24,6 +24,8 @@ void ig_window_free(ig_window_t *w);
 void ig_window_clear(ig_window_t *w);
 /* Adds n sends at time t (in order, or sorted in when older than the newest). */
 int ig_window_add(ig_window_t *w, int64_t t, int64_t n);
+/* Takes back up to n sends recorded at exactly time t. */
+void ig_window_take(ig_window_t *w, int64_t t, int64_t n);
 /* Forgets the sends at or before t. */
 void ig_window_prune(ig_window_t *w, int64_t t);
 /* Sends after since (t > since). */

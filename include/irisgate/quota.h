@@ -47,6 +47,10 @@ int ig_quota_check(ig_quota_t *q, const char *user, ig_endpoint_t product, int64
 /* Counts n upstream queries of product for user at now_ms. */
 int ig_quota_spend(ig_quota_t *q, const char *user, ig_endpoint_t product, int64_t now_ms,
                    int64_t n);
+/* Takes back n queries counted by ig_quota_spend at spent_ms (one the vendor did not count:
+ * its 503 for rate). A day or month that has ended since keeps its count. */
+void ig_quota_refund(ig_quota_t *q, const char *user, ig_endpoint_t product, int64_t spent_ms,
+                     int64_t now_ms, int64_t n);
 /* Restores after a restart (replacing what was counted): queries spent this calendar month
  * and this day, and the send times (epoch ms, any order) of those in the last hour. */
 int ig_quota_preload(ig_quota_t *q, const char *user, ig_endpoint_t product, int64_t now_ms,

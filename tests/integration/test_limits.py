@@ -9,6 +9,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 import unittest
 import urllib.request
 
@@ -108,6 +109,56 @@ class LimitsTest(unittest.TestCase):
             s, _, _ = ask_as(env, bob, bob_key, {"domain": names[4]})
             self.assertEqual(s, 200)
             self.assertEqual(env.upstream_queries(), 4)
+
+    def test_queued_requests_meet_the_user_cap_and_a_vendor_503_is_not_charged(self):
+        with Env(gate_args=["--user-limit-investigate", "month=2", "--user-limit-enrich",
+                            "month=1"]) as env:
+            names = universe(env, 9, offset=5200)
+            # One vendor 503 for rate: irisgate cools off, and what comes meanwhile queues.
+            env.fake_control("/_fake/fail?status=503&count=1")
+            results = {}
+
+            def ask(name):
+                results[name] = ask_as(env, env.user, env.key, {"domain": name})
+
+            first = threading.Thread(target=ask, args=(names[0],))
+            first.start()
+            deadline = time.monotonic() + 10
+            while env.fake_stats()["statuses"].get("503", 0) < 1:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.01)
+            rest = [threading.Thread(target=ask, args=(n,)) for n in names[1:6]]
+            for t in rest:
+                t.start()
+            for t in [first] + rest:
+                t.join(60)
+            statuses = sorted(s for s, _, _ in results.values())
+            # The refused try was not alice's spend: her month of 2 holds exactly 2 answers,
+            # the one that met the 503 among them; the queued ones over it are refused.
+            self.assertEqual(statuses, [200, 200, 503, 503, 503, 503], results)
+            self.assertEqual(results[names[0]][0], 200)
+            for s, _, b in results.values():
+                if s == 503:
+                    self.assertIn("per month allowed for your irisgate user",
+                                  json.loads(b)["error"]["message"])
+            self.assertEqual(env.upstream_queries(), 1 + 2)
+            s, _, b = env.ask("/v1/account", {}, method="GET")
+            inv = [p for p in json.loads(b)["response"]["products"] if p["id"] == "iris-investigate"][0]
+            self.assertEqual(inv["usage"]["month"], "2")
+            # `irisgate user set` lifts it for alice alone (a restart reads the secrets).
+            run([IRISGATE, "user", "set", env.user, "--investigate", "month=3",
+                 "--secrets", env.secrets])
+            env.stop_gate()
+            env.start_gate()
+            s, _, _ = env.ask(INV, {"domain": names[6]})
+            self.assertEqual(s, 200)
+            s, _, b = env.ask(INV, {"domain": names[5]})
+            self.assertEqual(s, 503, b)
+            # Enrich has its own cap of one (names never asked: no Investigate profile serves).
+            s, _, _ = env.ask("/v1/iris-enrich/", {"domain": names[7]})
+            self.assertEqual(s, 200)
+            s, _, b = env.ask("/v1/iris-enrich/", {"domain": names[8]})
+            self.assertEqual(s, 503, b)
 
     def test_every_request_is_accounted(self):
         with Env() as env:

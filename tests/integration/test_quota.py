@@ -111,6 +111,34 @@ class QuotaTest(unittest.TestCase):
             self.assertEqual([r["domain"] for r in response(body)["results"]], [c, a, b])
             self.assertEqual(spent(env), 2)
 
+    def test_concurrent_overlapping_lists_fetch_a_shared_domain_once(self):
+        with Env(fake_args=["--latency", "400"]) as env:
+            a, b, c = universe(env, 3, offset=1200)
+            out = {}
+
+            def ask(key, names):
+                out[key] = env.ask(INV, {"domain": ",".join(names)})
+
+            t1 = threading.Thread(target=ask, args=("ab", (a, b)))
+            t1.start()
+            deadline = time.monotonic() + 10
+            while env.fake_stats()["requests"] < 1 + env.fake_stats()["queries"].get("account", 0):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.01)
+            t2 = threading.Thread(target=ask, args=("bc", (b, c)))
+            t2.start()
+            t1.join(30)
+            t2.join(30)
+            # b was on its way with a: the second list waited for it and asked for c alone.
+            self.assertEqual(spent(env), 2)
+            self.assertEqual(last_question(env), "iris-investigate?domain=%s" % c)
+            for key, names in (("ab", (a, b)), ("bc", (b, c))):
+                s, _, body = out[key]
+                self.assertEqual(s, 200)
+                _, _, ref = reference(env, INV, {"domain": ",".join(names)})
+                self.assertEqual(by_domain(response(body)), by_domain(response(ref)))
+                self.assertEqual(envelope(response(body)), envelope(response(ref)))
+
     def test_missing_domains_are_answered_and_remembered(self):
         with Env() as env:
             a = universe(env, 1, offset=1500)[0]
@@ -173,6 +201,32 @@ class QuotaTest(unittest.TestCase):
                 self.assertEqual(err["code"], s)
                 self.assertIn("Iris API", err["message"])
             env.procs.remove(env.fake)
+
+    def test_upstream_5xx_and_timeouts_serve_stale_or_the_vendor_shaped_error(self):
+        with Env(gate_args=["--ttl-investigate", "2s", "--upstream-timeout", "1s"]) as env:
+            old, never = universe(env, 2, offset=3200)
+            _, _, first = env.ask(INV, {"domain": old})
+            time.sleep(2.5)
+            for mode in ("status=500&count=1", "status=502&count=1", "status=500&count=1&mode=hang"):
+                env.fake_control("/_fake/fail?" + mode)
+                s, h, body = env.ask(INV, {"domain": old})
+                self.assertEqual((s, h["x-cache"]), (200, "STALE"), mode)
+                self.assertIn("110", h["warning"])
+                self.assertEqual(body, first, mode)
+            env.fake_control("/_fake/fail?status=500&count=1")
+            s, _, body = env.ask(INV, {"domain": never})
+            self.assertEqual(s, 500)  # no copy to fall back on: the vendor's answer
+            env.fake_control("/_fake/fail?status=500&count=1&mode=hang")
+            s, h, body = env.ask(INV, {"domain": never})
+            self.assertEqual(s, 504, body)
+            self.assertEqual(h["content-type"], "application/json;charset=utf-8")
+            err = json.loads(body)
+            self.assertEqual(err["error"], {"code": 504, "message":
+                                            "irisgate got no answer from the Iris API in time."})
+            self.assertNotIn(b"127.0.0.1", body)
+            # Upstream back: the stale domain is fetched afresh.
+            s, h, _ = env.ask(INV, {"domain": old})
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
 
 
 if __name__ == "__main__":

@@ -103,6 +103,38 @@ static void test_quota_hour_window_and_batches(void) {
     ig_quota_free(q);
 }
 
+static void test_quota_refund_takes_back_a_query_the_vendor_refused(void) {
+    ig_quota_t *q;
+    ig_quota_new(&q);
+    ig_limit_spec_t d = spec("minute=1,month=2");
+    ig_quota_set_default(q, IG_EP_INVESTIGATE, &d);
+    const char *which = NULL;
+    ig_quota_spend(q, "u", IG_EP_INVESTIGATE, T0, 1);
+    CHECK_EQ_INT(ig_quota_check(q, "u", IG_EP_INVESTIGATE, T0 + 10, &which), IG_ELIMIT);
+    CHECK_EQ_STR(which, "minute");
+    ig_quota_refund(q, "u", IG_EP_INVESTIGATE, T0, T0 + 10, 1);
+    CHECK_EQ_INT(ig_quota_check(q, "u", IG_EP_INVESTIGATE, T0 + 10, &which), IG_OK);
+    ig_quota_usage_t u;
+    ig_quota_usage(q, "u", IG_EP_INVESTIGATE, T0 + 10, &u);
+    CHECK_EQ_INT(u.minute + u.hour + u.today + u.month, 0);
+    /* Only what was spent at that time, and never below zero. */
+    ig_quota_spend(q, "u", IG_EP_INVESTIGATE, T0 + 20, 1);
+    ig_quota_refund(q, "u", IG_EP_INVESTIGATE, T0 + 5, T0 + 30, 1);
+    ig_quota_usage(q, "u", IG_EP_INVESTIGATE, T0 + 30, &u);
+    CHECK_EQ_INT(u.minute, 1);
+    ig_quota_refund(q, "u", IG_EP_INVESTIGATE, T0 + 20, T0 + 30, 5);
+    ig_quota_usage(q, "u", IG_EP_INVESTIGATE, T0 + 30, &u);
+    CHECK_EQ_INT(u.minute + u.today + u.month, 0);
+    /* A query of last month refunded this month leaves this month's count alone. */
+    ig_quota_spend(q, "v", IG_EP_INVESTIGATE, JAN31_2359, 1);
+    ig_quota_spend(q, "v", IG_EP_INVESTIGATE, FEB01 + 1000, 1);
+    ig_quota_refund(q, "v", IG_EP_INVESTIGATE, JAN31_2359, FEB01 + 2000, 1);
+    ig_quota_usage(q, "v", IG_EP_INVESTIGATE, FEB01 + 2000, &u);
+    CHECK_EQ_INT(u.month, 1);
+    CHECK_EQ_INT(u.today, 1);
+    ig_quota_free(q);
+}
+
 static void test_quota_month_and_day_follow_the_utc_calendar(void) {
     ig_quota_t *q;
     ig_quota_new(&q);
@@ -248,6 +280,7 @@ int main(void) {
     RUN(test_quota_defaults_and_per_user_overrides);
     RUN(test_quota_minute_window_is_exactly_60s);
     RUN(test_quota_hour_window_and_batches);
+    RUN(test_quota_refund_takes_back_a_query_the_vendor_refused);
     RUN(test_quota_month_and_day_follow_the_utc_calendar);
     RUN(test_quota_refusal_names_the_limit_that_clears_last);
     RUN(test_quota_preload_after_restart_keeps_the_month_cap);
