@@ -2,12 +2,15 @@
 referee: equivalent questions cost one upstream query, hits survive a restart, no-cache
 refreshes, errors pass through and are never kept, bad keys cost nothing, 200 keep-alive
 clients are all answered right, and the vendor key leaks nowhere."""
+import base64
 import glob
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -27,14 +30,23 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(h1["x-cache"], "MISS")
             self.assertIn(b1, harness.newest_fixtures("iris-investigate", "domain=amazon.com,google.com"))
             self.assertEqual(env.upstream_queries("iris-investigate"), 1)
+            bob, bob_key = env.add_user("bob")
+            env.stop_gate()
+            env.start_gate()
+            basic = base64.b64encode(("%s:%s" % (bob, bob_key)).encode()).decode()
+            # GET or POST, reordered, telemetry, other case, trailing slash or not, and each
+            # of the four credential schemes, by another user too: the same question.
             variants = [
-                ("GET", INV, {"domain": "amazon.com,google.com"}, {}),
-                ("POST", INV.rstrip("/"), {"app_version": "9", "domain": "amazon.com,google.com"}, {}),
-                ("POST", INV, {"domain": "Amazon.COM, google.com", "format": "json"}, {}),
-                ("GET", INV.rstrip("/"), {"domain": "AMAZON.com,GOOGLE.com"}, {}),
+                ("GET", INV, {"domain": "amazon.com,google.com"}, {}, True),
+                ("POST", INV.rstrip("/"), {"app_version": "9", "domain": "amazon.com,google.com"}, {}, True),
+                ("POST", INV, {"domain": "Amazon.COM, google.com", "format": "json"}, {}, True),
+                ("GET", INV.rstrip("/"), {"domain": "AMAZON.com,GOOGLE.com"}, {}, True),
+                ("POST", INV, dict(hmac_params(bob, bob_key, INV), domain="amazon.com,google.com"), {}, False),
+                ("GET", INV, {"api_username": bob, "domain": "amazon.com,google.com"}, {"X-Api-Key": bob_key}, False),
+                ("POST", INV, {"domain": "amazon.com,google.com"}, {"Authorization": "Basic " + basic}, False),
             ]
-            for method, path, params, hdrs in variants:
-                s, h, b = env.ask(path, params, method=method, headers=hdrs)
+            for method, path, params, hdrs, auth in variants:
+                s, h, b = env.ask(path, params, method=method, headers=hdrs, auth=auth)
                 self.assertEqual(s, 200, (method, path, params))
                 self.assertEqual(h["x-cache"], "HIT", (method, path, params))
                 self.assertEqual(b, b1)
@@ -60,12 +72,26 @@ class ProxyTest(unittest.TestCase):
             q = {"domain": "example-one.com"}
             s, h, b = env.ask(INV, q)
             self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            time.sleep(1.1)
             env.stop_gate()
             env.start_gate()
             s, h, b2 = env.ask(INV, q, method="GET")
             self.assertEqual((s, h["x-cache"]), (200, "HIT"))
             self.assertEqual(b2, b)
+            self.assertGreaterEqual(int(h["age"]), 1)  # its age, not the restart's
             self.assertEqual(env.upstream_queries(), 1)
+            # Killed outright (no orderly stop): what it had answered is still there.
+            q2 = {"domain": "example-one-b.com"}
+            s, h, b = env.ask(INV, q2)
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            time.sleep(0.5)  # the writer's group commit
+            env.gate.kill()
+            env.procs.remove(env.gate)
+            env.start_gate()
+            for params in (q, q2):
+                s, h, _ = env.ask(INV, params)
+                self.assertEqual((s, h["x-cache"]), (200, "HIT"), params)
+            self.assertEqual(env.upstream_queries(), 2)
 
     def test_no_cache_costs_one_more_query_and_refreshes(self):
         with Env() as env:
@@ -89,21 +115,41 @@ class ProxyTest(unittest.TestCase):
                                    "error_500__GET_v1_reverse-ip-whois__python_api@8f74a6e.json"), "rb") as f:
                 self.assertEqual(b, f.read())
             self.assertTrue(h["content-type"].startswith("text/html"))
+            # 4xx: the vendor's status, body and type, byte for byte, and nothing kept.
+            for status in (400, 403, 404):
+                env.fake_control("/_fake/fail?status=%d&count=1" % status)
+                s, h, b = env.ask(INV, q)
+                self.assertEqual(s, status)
+                self.assertEqual(h["content-type"], "application/json;charset=utf-8")
+                self.assertEqual(json.loads(b)["error"]["code"], status)
+                self.assertEqual(h["x-cache"], "MISS")
+            env.fake_control("/_fake/fail?status=403&count=1")
+            s, h, b403 = env.ask(INV, q)
+            env.fake_control("/_fake/fail?status=403&count=1")
+            _, _, direct = env.fake_direct(INV, q)
+            self.assertEqual(b403, direct)
+            self.assertEqual(env.upstream_queries(), 6)  # the direct reference included
             # The vendor's 503 for rate: irisgate cools off and asks again (at most 3 times)...
             env.fake_control("/_fake/fail?status=503&count=1")
             s, h, b = env.ask(INV, q)
             self.assertEqual((s, h["x-cache"]), (200, "MISS"))
-            self.assertEqual(env.upstream_queries(), 3)
-            # ... and passes the answer on, unchanged and not kept, when it does not clear.
+            self.assertEqual(env.upstream_queries(), 8)
+            # ... and when it does not clear, refuses in the vendor's shape, quoting the vendor
+            # (the vendor's own 503 never reaches a client), keeping nothing.
             q = {"domain": "example-four.com"}
             env.fake_control("/_fake/fail?status=503&count=4")
             s, h, b = env.ask(INV, q)
             self.assertEqual(s, 503)
-            self.assertIn(b"maximum number of requests per minute", b)
-            self.assertEqual(env.upstream_queries(), 7)
+            self.assertEqual(h["content-type"], "application/json;charset=utf-8")
+            err = json.loads(b)
+            self.assertEqual(sorted(err), ["error", "resources"])
+            self.assertEqual(err["error"]["code"], 503)
+            self.assertIn("4 times", err["error"]["message"])
+            self.assertIn("maximum number of requests per minute", err["error"]["message"])
+            self.assertEqual(env.upstream_queries(), 12)
             s, h, b = env.ask(INV, q)
             self.assertEqual((s, h["x-cache"]), (200, "MISS"))
-            self.assertEqual(env.upstream_queries(), 8)
+            self.assertEqual(env.upstream_queries(), 13)
 
     def test_limit_exceeded_answers_are_passed_on_and_not_cached(self):
         with Env() as env:
@@ -130,10 +176,53 @@ class ProxyTest(unittest.TestCase):
                                  "The credentials you entered do not match an active account."},
                                  "resources": {"support": "https://docs.domaintools.com"}})
                 self.assertTrue(h["content-type"].startswith("application/json"))
-            stale = hmac_params(env.user, env.key, INV, when=0)
-            s, _, _ = env.ask(INV, dict(stale, domain="example.com"), auth=False)
-            self.assertEqual(s, 403)
+            # Every scheme, wrong: a signature with another key or too old, a wrong X-Api-Key,
+            # wrong Basic credentials. Each gets the vendor's recorded 403, byte for byte.
+            with open(os.path.join(harness.SHARED, "iris/responses/errors/"
+                                   "error_403__GET_v2_domain-search__python_api@bd1f844.json"), "rb") as f:
+                recorded = f.read()
+            wrong_basic = base64.b64encode(("%s:nope" % env.user).encode()).decode()
+            schemes = [
+                (dict(hmac_params(env.user, "not-the-key", INV), domain="example.com"), {}),
+                (dict(hmac_params(env.user, env.key, INV, alg="md5", when=0), domain="example.com"), {}),
+                (dict(hmac_params(env.user, env.key, INV, when=0), domain="example.com"), {}),
+                ({"api_username": env.user, "domain": "example.com"}, {"X-Api-Key": "nope"}),
+                ({"domain": "example.com"}, {"Authorization": "Basic " + wrong_basic}),
+                ({"domain": "example.com"}, {"Authorization": "Basic !!notbase64"}),
+            ]
+            for params, hdrs in schemes:
+                s, h, b = env.ask(INV, params, auth=False, headers=hdrs)
+                self.assertEqual((s, b), (403, recorded), (params, hdrs))
             self.assertEqual(env.upstream_queries(), 0)
+
+    def test_vendor_credential_from_the_environment(self):
+        with Env() as env:
+            env.stop_gate()
+            secrets = os.path.join(env.dir, "users-only.secrets")
+            out = harness.run([harness.IRISGATE, "user", "add", "carol", "--secrets", secrets])
+            carol_key = out.split("api_key=", 1)[1].strip()
+            argv = [harness.IRISGATE, "serve", "--listen", "127.0.0.1:0", "--db", env.db,
+                    "--secrets", secrets, "--log", env.log,
+                    "--upstream", "http://127.0.0.1:%d" % env.fake.port]
+            # No vendor credential anywhere: a clear refusal to start.
+            p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"IRISGATE_UPSTREAM_KEY", p.stderr)
+            accounts = env.upstream_queries("account")
+            env.gate = harness.Proc(argv, "irisgate", env={
+                "IRISGATE_UPSTREAM_USERNAME": harness.VENDOR_USER,
+                "IRISGATE_UPSTREAM_KEY": harness.VENDOR_KEY})
+            env.procs.append(env.gate)
+            deadline = time.monotonic() + 10  # its start-up read of the account's limits
+            while env.upstream_queries("account") == accounts and time.monotonic() < deadline:
+                time.sleep(0.02)
+            used = env.fake_stats().get("users", {}).get(harness.VENDOR_USER, 0)
+            s, h, _ = env.ask(INV, {"domain": "env-cred.com", "api_username": "carol",
+                                    "api_key": carol_key}, auth=False)
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            self.assertEqual(env.fake_stats()["users"][harness.VENDOR_USER], used + 1)
+            with open(secrets) as f:
+                self.assertNotIn(harness.VENDOR_KEY, f.read())
 
     def test_unknown_path_is_404_in_the_vendor_shape(self):
         with Env() as env:
@@ -205,11 +294,16 @@ class ProxyTest(unittest.TestCase):
                 try:
                     conn = env.gate_conn()
                     barrier.wait(30)
+                    sock = None
                     for i in range(5):
                         d = domains[(n + i * 7) % len(domains)]
                         s, h, b = env.ask(INV, {"domain": d}, conn=conn)
                         if s != 200 or b != expected[d]:
                             errors.append((n, d, s))
+                        # http.client would reconnect unseen: the socket must stay the same.
+                        if conn.sock is None or (sock is not None and conn.sock is not sock):
+                            errors.append((n, "connection not kept alive"))
+                        sock = conn.sock
                     conn.close()
                 except Exception as e:  # noqa: BLE001 - reported below
                     errors.append((n, repr(e)))
@@ -233,12 +327,13 @@ class ProxyTest(unittest.TestCase):
             responses = [env.ask(INV, {"domain": "leak-fail.com"})]
             responses.append(env.ask(INV, {"domain": "x.com", "api_key": "bad"}, auth=False))
             responses.append(env.ask(INV, {"domain": "amazon.com,google.com"}))
+            stderr = env.gate.stderr_path
             env.stop_gate()  # flushes the log and the database
             key = harness.VENDOR_KEY.encode()
             for s, h, b in responses:
                 self.assertNotIn(key, b)
                 self.assertNotIn(harness.VENDOR_KEY, json.dumps(h))
-            files = glob.glob(env.db + "*") + [env.log]
+            files = glob.glob(env.db + "*") + [env.log, stderr]
             self.assertTrue(os.path.getsize(env.db) > 0)
             for path in files:
                 with open(path, "rb") as f:
