@@ -24,15 +24,27 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-./build/fakeiris --listen "127.0.0.1:$FAKE_PORT" --user "demo_vendor:$vendor_key" --quiet &
+# started PROGRAM OUTFILE PID: waits for its "listening on" line; fails if it exits first.
+started() {
+    for _ in $(seq 100); do
+        grep -q 'listening on' "$2" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "demo: $1 did not start (see $2 and demo/$1.err)" >&2
+    cat "demo/$1.err" >&2 2>/dev/null || true
+    exit 1
+}
+
+./build/fakeiris --listen "127.0.0.1:$FAKE_PORT" --user "demo_vendor:$vendor_key" --quiet \
+    >demo/fakeiris.out 2>demo/fakeiris.err &
 pids+=($!)
+started fakeiris demo/fakeiris.out $!
 ./build/irisgate serve --listen "127.0.0.1:$GATE_PORT" --db demo/irisgate.db \
-    --secrets "$secrets" --upstream "http://127.0.0.1:$FAKE_PORT" --log demo/irisgate.log &
+    --secrets "$secrets" --upstream "http://127.0.0.1:$FAKE_PORT" --log demo/irisgate.log \
+    >demo/irisgate.out 2>demo/irisgate.err &
 pids+=($!)
-for _ in $(seq 50); do
-    curl -s -o /dev/null "http://127.0.0.1:$GATE_PORT/" && break
-    sleep 0.1
-done
+started irisgate demo/irisgate.out $!
 cat <<MSG
 
 irisgate is running on http://127.0.0.1:$GATE_PORT in front of fakeiris (127.0.0.1:$FAKE_PORT).
