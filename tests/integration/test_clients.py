@@ -15,14 +15,17 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import socket
 import sqlite3
+import ssl
 import sys
 import time
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
 from harness import Env, hmac_params  # noqa: E402
 
 INV = "/v1/iris-investigate/"
@@ -38,8 +41,13 @@ NOT_AUTHORIZED = "Your API user account is not authorized to access this product
 # -- a raw HTTP client: the bytes on the wire are exactly the test's ---------------------------
 
 class Raw:
+    """A connection to irisgate: plain, or TLS when the test's Env has env.tls (an
+    ssl.SSLContext trusting irisgate's certificate); the bytes written are the same."""
+
     def __init__(self, env):
         self.s = socket.create_connection(("127.0.0.1", env.gate.port), timeout=30)
+        if getattr(env, "tls", None):
+            self.s = env.tls.wrap_socket(self.s, server_hostname="localhost")
         self.port = env.gate.port
         self.buf = b""
 
@@ -87,7 +95,7 @@ class Raw:
         self.s.settimeout(5)
         try:
             return not self.buf and not self._fill()
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLEOFError):
             return True
 
 
@@ -292,33 +300,52 @@ def envelope(code, message):
     return {"error": {"code": code, "message": message}, "resources": SUPPORT}
 
 
+def each_style_then_the_next(test, env, offset):
+    """Asks a new domain in each style (one query, MISS), then again in the next style (HIT,
+    the same bytes), and compares every answer with the vendor's own."""
+    names = universe(env, len(STYLES), offset=offset)
+    answers = []
+    for i, style in enumerate(STYLES):
+        nxt = STYLES[(i + 1) % len(STYLES)]
+        before = env.upstream_queries()
+        s, h, b = style(env, names[i])
+        test.assertEqual((s, h.get("x-cache")), (200, "MISS"), (style.__name__, b[:300]))
+        test.assertEqual(h["content-type"], JSON_CTYPE, style.__name__)
+        test.assertEqual(env.upstream_queries(), before + 1, style.__name__)
+        s2, h2, b2 = nxt(env, names[i])
+        test.assertEqual((s2, h2.get("x-cache")), (200, "HIT"), (nxt.__name__, b2[:300]))
+        test.assertEqual(b2, b, "%s then %s" % (style.__name__, nxt.__name__))
+        test.assertEqual(h2["content-type"], JSON_CTYPE)
+        test.assertIn("age", h2)
+        test.assertEqual(env.upstream_queries(), before + 1, nxt.__name__)
+        answers.append(b)
+    # The vendor's own answers, asked last so they do not muddle the counts above.
+    for name, b in zip(names, answers):
+        s, _, direct = env.fake_direct(INV, {"domain": name})
+        test.assertEqual((s, b), (200, direct), name)
+    # The SDK's client (httpx) sends Accept-Encoding: gzip, deflate: it got gzip.
+    s, h, _ = style_sdk_hmac_sha256(env, names[0])
+    test.assertEqual((s, h.get("content-encoding"), h.get("x-cache")), (200, "gzip", "HIT"))
+
+
 class ClientsTest(unittest.TestCase):
 
     def test_every_style_costs_one_query_then_hits_in_the_next_style(self):
         with Env() as env:
-            names = universe(env, len(STYLES), offset=7000)
-            answers = []
-            for i, style in enumerate(STYLES):
-                nxt = STYLES[(i + 1) % len(STYLES)]
-                before = env.upstream_queries()
-                s, h, b = style(env, names[i])
-                self.assertEqual((s, h.get("x-cache")), (200, "MISS"), (style.__name__, b[:300]))
-                self.assertEqual(h["content-type"], JSON_CTYPE, style.__name__)
-                self.assertEqual(env.upstream_queries(), before + 1, style.__name__)
-                s2, h2, b2 = nxt(env, names[i])
-                self.assertEqual((s2, h2.get("x-cache")), (200, "HIT"), (nxt.__name__, b2[:300]))
-                self.assertEqual(b2, b, "%s then %s" % (style.__name__, nxt.__name__))
-                self.assertEqual(h2["content-type"], JSON_CTYPE)
-                self.assertIn("age", h2)
-                self.assertEqual(env.upstream_queries(), before + 1, nxt.__name__)
-                answers.append(b)
-            # The vendor's own answers, asked last so they do not muddle the counts above.
-            for name, b in zip(names, answers):
-                s, _, direct = env.fake_direct(INV, {"domain": name})
-                self.assertEqual((s, b), (200, direct), name)
-            # The SDK's client (httpx) sends Accept-Encoding: gzip, deflate: it got gzip.
-            s, h, _ = style_sdk_hmac_sha256(env, names[0])
-            self.assertEqual((s, h.get("content-encoding"), h.get("x-cache")), (200, "gzip", "HIT"))
+            each_style_then_the_next(self, env, offset=7000)
+
+    def test_every_style_over_tls(self):
+        """The same bytes over HTTPS, as the SDK (which refuses plain http) sends them:
+        irisgate's certificate from `irisgate cert`, trusted by the client."""
+        certs = os.path.join(harness.TMP_ROOT, "clients-tls-%d" % os.getpid())
+        harness.run([harness.IRISGATE, "cert", "--self-signed", "--out", certs, "--force"])
+        try:
+            with Env(gate_args=["--tls-cert", os.path.join(certs, "cert.pem"),
+                                "--tls-key", os.path.join(certs, "key.pem")]) as env:
+                env.tls = ssl.create_default_context(cafile=os.path.join(certs, "cert.pem"))
+                each_style_then_the_next(self, env, offset=7600)
+        finally:
+            shutil.rmtree(certs, ignore_errors=True)
 
     def test_gzip_answers_decompress_to_the_identity_bytes(self):
         with Env() as env:
