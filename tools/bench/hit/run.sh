@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tools/bench/hit/run.sh — cache-hit throughput and latency of irisgate against nginx
 # proxy_cache, both in front of the same fakeiris, asked the same URL with the same wrk
-# settings, alternating per connection count so machine noise hits both. Run by hand,
-# never by a test (docs/benchmarks.md says how to read it).
+# settings, alternating per connection count so machine noise hits both. Three modes in one
+# run: plain HTTP keep-alive, HTTPS keep-alive, and new HTTPS connections (a full TLS
+# handshake per request, `Connection: close`), both servers on the same certificate (an
+# ECDSA P-256 one from `irisgate cert`). Run by hand, never by a test (docs/benchmarks.md
+# says how to read it).
 #
 # Environment (all optional):
 #   BUILD_DIR   where irisgate and fakeiris are (default build; built there if missing)
@@ -14,6 +17,7 @@
 #   NGINX_AUTO  1: also measure nginx with worker_processes auto, reported apart (default 0)
 #   PERF        1: afterwards, profile irisgate and the nginx worker with perf, and count
 #               their system calls per answer with strace if installed (default 0)
+#   MODES       which of plain, tls, tls-new to measure (default "plain tls tls-new")
 #   RESULTS     the markdown results file (default $BUILD_DIR/bench-hit-results.md)
 # Only 127.0.0.1 and free ports are used; everything started is stopped on exit, and the
 # temporary directory is removed.
@@ -30,6 +34,7 @@ ROUNDS=${ROUNDS:-1}
 DOMAIN=${DOMAIN:-domaintools.com}
 NGINX_AUTO=${NGINX_AUTO:-0}
 PERF=${PERF:-0}
+MODES=${MODES:-"plain tls tls-new"}
 RESULTS=${RESULTS:-$BUILD_DIR/bench-hit-results.md}
 
 die() { echo "bench-hit: $*" >&2; exit 1; }
@@ -45,6 +50,9 @@ for c in $CONNS; do
 done
 [ -n "${CONNS// /}" ] || die "CONNS is empty"
 [[ "$DOMAIN" =~ ^[A-Za-z0-9.-]+$ ]] || die "DOMAIN must be a plain domain name"
+for m in $MODES; do
+    case "$m" in plain | tls | tls-new) ;; *) die "MODES: '$m' is not plain, tls or tls-new" ;; esac
+done
 
 for tool in wrk nginx curl python3; do
     command -v "$tool" >/dev/null || die "$tool not found: run tools/install-deps.sh"
@@ -121,7 +129,14 @@ line=$(wait_line "$TMP/fakeiris.out" 'listening on' "$FAKE_PID") ||
     { cat "$TMP/fakeiris.err" >&2; die "fakeiris did not start"; }
 FAKE_PORT=${line##*:}
 
-"$IRISGATE" serve --listen 127.0.0.1:0 --db "$TMP/irisgate.db" --secrets "$SECRETS" \
+# One certificate for both servers' HTTPS listeners.
+"$IRISGATE" cert --self-signed --out "$TMP/tls" --host localhost --host 127.0.0.1 >/dev/null ||
+    die "irisgate cert failed"
+CERT="$TMP/tls/cert.pem"
+KEY="$TMP/tls/key.pem"
+
+"$IRISGATE" serve --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --tls-cert "$CERT" \
+    --tls-key "$KEY" --db "$TMP/irisgate.db" --secrets "$SECRETS" \
     --upstream "http://127.0.0.1:$FAKE_PORT" --log "$TMP/irisgate.log" \
     >"$TMP/irisgate.out" 2>"$TMP/irisgate.err" &
 GATE_PID=$!
@@ -129,15 +144,20 @@ PIDS+=("$GATE_PID")
 line=$(wait_line "$TMP/irisgate.out" 'irisgate listening on http://' "$GATE_PID") ||
     { cat "$TMP/irisgate.err" "$TMP/irisgate.log" >&2 2>/dev/null; die "irisgate did not start"; }
 GATE_PORT=${line##*:}
+line=$(wait_line "$TMP/irisgate.out" 'irisgate listening on https://' "$GATE_PID") ||
+    die "irisgate did not start its HTTPS listener"
+GATE_TLS_PORT=${line##*:}
 
 # start_nginx NAME WORKERS: writes the config into $TMP/NAME and starts nginx in the
 # foreground of a background job; sets NGINX_PID and NGINX_PORT.
 start_nginx() {
-    local dir="$TMP/$1" user_line="" port
+    local dir="$TMP/$1" user_line="" port tls_port
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && user_line="user root root;"  # workers must write into $TMP (0700)
     port=$(free_port)
+    tls_port=$(free_port)
     sed -e "s|@DIR@|$dir|g" -e "s|@WORKERS@|$2|g" -e "s|@PORT@|$port|g" \
+        -e "s|@TLS_PORT@|$tls_port|g" -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
         -e "s|@UPSTREAM@|127.0.0.1:$FAKE_PORT|g" -e "s|@USER_LINE@|$user_line|g" \
         "$HERE/nginx.conf.in" >"$dir/nginx.conf"
     nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" 2>"$dir/test.err" ||
@@ -151,23 +171,33 @@ start_nginx() {
         sleep 0.1
     done
     NGINX_PORT=$port
+    NGINX_TLS_PORT=$tls_port
 }
 
 start_nginx nginx 1
 NGX1_PID=$NGINX_PID
 NGX1_PORT=$NGINX_PORT
+NGX1_TLS_PORT=$NGINX_TLS_PORT
 SERVERS=(irisgate nginx)
 declare -A PORT_OF=([irisgate]=$GATE_PORT [nginx]=$NGX1_PORT)
+declare -A TLS_PORT_OF=([irisgate]=$GATE_TLS_PORT [nginx]=$NGX1_TLS_PORT)
 declare -A PID_OF=([irisgate]=$GATE_PID [nginx]=$NGX1_PID)
 if [ "$NGINX_AUTO" = 1 ]; then
     start_nginx nginx-auto auto
     SERVERS+=(nginx-auto)
     PORT_OF[nginx-auto]=$NGINX_PORT
+    TLS_PORT_OF[nginx-auto]=$NGINX_TLS_PORT
     PID_OF[nginx-auto]=$NGINX_PID
 fi
 
 PATHQ="/v1/iris-investigate/?domain=$DOMAIN&api_username=bench&api_key=$USER_KEY"
-url_of() { printf 'http://127.0.0.1:%s%s' "${PORT_OF[$1]}" "$PATHQ"; }
+# url_of SERVER [MODE]: plain HTTP, or HTTPS for the tls modes.
+url_of() {
+    case "${2:-plain}" in
+        plain) printf 'http://127.0.0.1:%s%s' "${PORT_OF[$1]}" "$PATHQ" ;;
+        *) printf 'https://127.0.0.1:%s%s' "${TLS_PORT_OF[$1]}" "$PATHQ" ;;
+    esac
+}
 
 # ---------------------------------------------------------------------------------------
 # Warm and verify: each server's first answer fills its cache, the second must be a HIT,
@@ -195,6 +225,15 @@ for s in "${SERVERS[@]}"; do
         die "irisgate and $s serve different bodies ($(wc -c <"$TMP/irisgate.body2") vs $(wc -c <"$TMP/$s.body2") bytes; same JSON: $same_json)"
     fi
 done
+# Over HTTPS (trusting the one certificate): the same body, a hit, ALPN http/1.1.
+for s in "${SERVERS[@]}"; do
+    code=$(curl -s --cacert "$CERT" -o "$TMP/$s.tlsbody" -D "$TMP/$s.tlshead" \
+        -w '%{http_code}' "$(url_of "$s" tls)") || die "$s: curl over HTTPS failed"
+    [ "$code" = 200 ] || die "$s answered HTTP $code over HTTPS"
+    cmp -s "$TMP/irisgate.body2" "$TMP/$s.tlsbody" || die "$s: its HTTPS body differs"
+done
+[ "$(header_of "$TMP/irisgate.tlshead" X-Cache)" = HIT ] || die "irisgate: HTTPS answer is not a HIT"
+[ "$(header_of "$TMP/nginx.tlshead" X-Cache-Status)" = HIT ] || die "nginx: HTTPS answer is not a HIT"
 BODY_BYTES=$(wc -c <"$TMP/irisgate.body2")
 BODY_SHA=$(sha256sum "$TMP/irisgate.body2" | cut -c1-16)
 fake_requests() { curl -s "http://127.0.0.1:$FAKE_PORT/_fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])' 2>/dev/null || echo "?"; }
@@ -224,40 +263,56 @@ parse_wrk() {
         END { printf "%s %s %s %s %d\n", rps, p50, p99, n, err }
     ' "$1"
 }
-run_wrk() {  # server conns out-file
-    local t=$THREADS
+# mode_args MODE: sets MODE_ARGS, wrk's extra arguments: tls-new asks every request on a new
+# connection (wrk reconnects after an answer saying Connection: close), a full handshake each.
+mode_args() {
+    MODE_ARGS=()
+    [ "$1" = tls-new ] && MODE_ARGS=(-H "Connection: close")
+    return 0
+}
+run_wrk() {  # server conns out-file [mode]
+    local t=$THREADS mode=${4:-plain}
     [ "$2" -lt "$t" ] && t=$2
+    mode_args "$mode"
     timeout $((DURATION + 30)) wrk -t"$t" -c"$2" -d"${DURATION}s" --timeout 5s --latency \
-        "$(url_of "$1")" >"$3" 2>&1 || { cat "$3" >&2; die "wrk against $1 failed"; }
+        "${MODE_ARGS[@]}" "$(url_of "$1" "$mode")" >"$3" 2>&1 ||
+        { cat "$3" >&2; die "wrk against $1 ($mode) failed"; }
 }
 
-# A short discarded run per server so the first measured one does not pay for page faults.
-for s in "${SERVERS[@]}"; do
-    timeout 30 wrk -t1 -c10 -d2s "$(url_of "$s")" >/dev/null 2>&1 || true
+# A short discarded run per server and mode so the first measured one does not pay for
+# page faults.
+for m in $MODES; do
+    mode_args "$m"
+    for s in "${SERVERS[@]}"; do
+        timeout 30 wrk -t1 -c10 -d2s "${MODE_ARGS[@]}" "$(url_of "$s" "$m")" >/dev/null 2>&1 || true
+    done
 done
 
 nconns=$(wc -w <<<"$CONNS")
-total=$((ROUNDS * nconns * ${#SERVERS[@]}))
+nmodes=$(wc -w <<<"$MODES")
+total=$((ROUNDS * nmodes * nconns * ${#SERVERS[@]}))
 note "measuring: ${total} runs of ${DURATION}s (about $((total * DURATION / 60 + 1)) min)"
 n=0
 for ((r = 1; r <= ROUNDS; r++)); do
     i=0
-    for c in $CONNS; do
-        # Rotate who goes first, so neither always runs on a machine the other just warmed.
-        order=("${SERVERS[@]}")
-        k=$(((i + r - 1) % ${#order[@]}))
-        order=("${order[@]:k}" "${order[@]:0:k}")
-        for s in "${order[@]}"; do
-            n=$((n + 1))
-            out="$TMP/wrk-$s-$c-$r.txt"
-            run_wrk "$s" "$c" "$out"
-            read -r rps p50 p99 reqs errs < <(parse_wrk "$out")
-            [ -n "$rps" ] || { cat "$out" >&2; die "could not read wrk's output"; }
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$c" "$r" "$rps" "$p50" "$p99" \
-                "$reqs" "$errs" >>"$RAW"
-            note "[$n/$total] $s c=$c round $r: $rps req/s, p50 ${p50}us, p99 ${p99}us, errors $errs"
+    for m in $MODES; do
+        for c in $CONNS; do
+            # Rotate who goes first, so neither always runs on a machine the other just warmed.
+            order=("${SERVERS[@]}")
+            k=$(((i + r - 1) % ${#order[@]}))
+            order=("${order[@]:k}" "${order[@]:0:k}")
+            for s in "${order[@]}"; do
+                n=$((n + 1))
+                out="$TMP/wrk-$m-$s-$c-$r.txt"
+                run_wrk "$s" "$c" "$out" "$m"
+                read -r rps p50 p99 reqs errs < <(parse_wrk "$out")
+                [ -n "$rps" ] || { cat "$out" >&2; die "could not read wrk's output"; }
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$s" "$c" "$r" "$rps" "$p50" \
+                    "$p99" "$reqs" "$errs" >>"$RAW"
+                note "[$n/$total] $m $s c=$c round $r: $rps req/s, p50 ${p50}us, p99 ${p99}us, errors $errs"
+            done
+            i=$((i + 1))
         done
-        i=$((i + 1))
     done
 done
 UP_AFTER=$(fake_requests)
@@ -342,49 +397,59 @@ REPORT="$TMP/report.md"
     echo "- response headers: irisgate $(cat "$TMP/irisgate.headsize") bytes, nginx $(cat "$TMP/nginx.headsize") bytes"
     echo "- wrk: -t$THREADS (fewer if fewer connections), ${DURATION}s per run, rounds: $ROUNDS (medians shown), order alternated"
     echo "- nginx: worker_processes 1 (irisgate is one event-loop thread), access_log buffer=64k flush=1s"
+    echo "- HTTPS: both on one ECDSA P-256 certificate from irisgate cert; TLS 1.2/1.3 (wrk negotiates $(openssl version 2>/dev/null | cut -d' ' -f1-2)'s default: TLS 1.3); nginx with ssl_session_cache and tickets, irisgate with its session cache and tickets"
     echo "- upstream (fakeiris) requests during measurement: $([ "$UP_BEFORE" != "?" ] && [ "$UP_AFTER" != "?" ] && echo $((UP_AFTER - UP_BEFORE)) || echo "?") (0 means every measured answer was a hit)"
     echo
     python3 - "$RAW" "$NGINX_AUTO" <<'PY'
 import sys, statistics
 from collections import defaultdict
 rows = defaultdict(list)
-conns = []
+conns, modes = [], []
 for line in open(sys.argv[1]):
-    s, c, r, rps, p50, p99, n, err = line.split("\t")
+    m, s, c, r, rps, p50, p99, n, err = line.split("\t")
     c = int(c)
     if c not in conns:
         conns.append(c)
-    rows[(s, c)].append((float(rps), float(p50), float(p99), int(n), int(err)))
+    if m not in modes:
+        modes.append(m)
+    rows[(m, s, c)].append((float(rps), float(p50), float(p99), int(n), int(err)))
 
-def med(s, c, i):
-    return statistics.median(v[i] for v in rows[(s, c)])
+def med(m, s, c, i):
+    return statistics.median(v[i] for v in rows[(m, s, c)])
 
 def lat(us):
     return f"{us:.0f} µs" if us < 1000 else f"{us / 1000:.2f} ms"
 
-def errs(s, c):
-    return sum(v[4] for v in rows[(s, c)])
+def errs(m, s, c):
+    return sum(v[4] for v in rows[(m, s, c)])
 
-def table(other):
-    print(f"| conns | irisgate req/s | {other} req/s | req/s ratio | irisgate p50 | {other} p50 "
+def table(m, other):
+    unit = "new connections/s" if m == "tls-new" else "req/s"
+    print(f"| conns | irisgate {unit} | {other} {unit} | ratio | irisgate p50 | {other} p50 "
           f"| irisgate p99 | {other} p99 | p99 ratio | errors (irisgate/{other}) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in conns:
-        a, b = med("irisgate", c, 0), med(other, c, 0)
-        a99, b99 = med("irisgate", c, 2), med(other, c, 2)
-        print(f"| {c} | {a:,.0f} | {b:,.0f} | **{a / b:.2f}** | {lat(med('irisgate', c, 1))} "
-              f"| {lat(med(other, c, 1))} | {lat(a99)} | {lat(b99)} | {a99 / b99:.2f} "
-              f"| {errs('irisgate', c)}/{errs(other, c)} |")
+        a, b = med(m, "irisgate", c, 0), med(m, other, c, 0)
+        a99, b99 = med(m, "irisgate", c, 2), med(m, other, c, 2)
+        print(f"| {c} | {a:,.0f} | {b:,.0f} | **{a / b:.2f}** | {lat(med(m, 'irisgate', c, 1))} "
+              f"| {lat(med(m, other, c, 1))} | {lat(a99)} | {lat(b99)} | {a99 / b99:.2f} "
+              f"| {errs(m, 'irisgate', c)}/{errs(m, other, c)} |")
     print()
 
-print("req/s ratio = irisgate / nginx (above 1: irisgate serves more); "
+TITLES = {"plain": "Plain HTTP, keep-alive",
+          "tls": "HTTPS, keep-alive (one handshake per connection)",
+          "tls-new": "New HTTPS connections: a full TLS handshake and one answer each (Connection: close)"}
+print("ratio = irisgate / nginx (above 1: irisgate serves more); "
       "p99 ratio = irisgate / nginx (below 1: irisgate answers sooner).")
 print()
-table("nginx")
-if sys.argv[2] == "1":
-    print("nginx with worker_processes auto (as many workers as CPUs; not the like-for-like comparison):")
+for m in modes:
+    print(f"### {TITLES[m]}")
     print()
-    table("nginx-auto")
+    table(m, "nginx")
+    if sys.argv[2] == "1":
+        print("nginx with worker_processes auto (as many workers as CPUs; not the like-for-like comparison):")
+        print()
+        table(m, "nginx-auto")
 PY
     echo "Peak resident memory (VmHWM) after the run:"
     echo
@@ -401,7 +466,7 @@ PY
     fi
     [ -n "$PERF_NOTE" ] && { echo; echo "$PERF_NOTE"; }
     echo
-    echo "Every run (server, conns, round, req/s, p50 µs, p99 µs, requests, errors):"
+    echo "Every run (mode, server, conns, round, req/s, p50 µs, p99 µs, requests, errors):"
     echo
     echo '```'
     cat "$RAW"
