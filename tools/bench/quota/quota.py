@@ -184,15 +184,17 @@ class User:
         self.watch_pivots = []
 
     # -- one request, to both servers ----------------------------------------------------
-    def send(self, day, path, params):
-        """GETs path?params from irisgate, then from nginx; records both answers."""
-        query = "&".join(f"{k}={urllib.parse.quote(v, safe=',@')}" for k, v in params)
-        url = f"{path}?{query}"
+    def send(self, day, path, params, nginx_params=None):
+        """GETs path?params from irisgate, then from nginx (with nginx_params when they differ:
+        each server's own position tokens); records both answers. The answer from irisgate,
+        with nginx's position as "nginx_position"."""
+        def url_of(ps):
+            return path + "?" + "&".join(f"{k}={urllib.parse.quote(v, safe=',@')}" for k, v in ps)
         endpoint = "iris-enrich" if "enrich" in path else "iris-investigate"
         t = time.time()
-        gs, gh, gb = self.gate.get(url)
+        gs, gh, gb = self.gate.get(url_of(params))
         t_g = time.time()
-        ns, nh, nb = self.nginx.get(url)
+        ns, nh, nb = self.nginx.get(url_of(nginx_params if nginx_params is not None else params))
         g = parse(gs, gb)
         n = parse(ns, nb)
         rec = {
@@ -202,7 +204,8 @@ class User:
             "gate_cache": gh.get("x-cache", "-"), "nginx_cache": nh.get("x-cache-status", "-"),
             "domains": g["domains"], "same_domains": g["domains"] == n["domains"],
             "same_json": g["results"] == n["results"],
-            "same_page": (g["has_more"], g["position"]) == (n["has_more"], n["position"]),
+            # irisgate hands out its own position tokens: the same page is the same has_more.
+            "same_page": (g["has_more"], g["position"] is None) == (n["has_more"], n["position"] is None),
             "position": g["position"], "has_more": g["has_more"],
         }
         if not (gs == 200 and ns == 200 and rec["same_domains"] and rec["same_page"]):
@@ -214,6 +217,7 @@ class User:
                     f"{gb[:200]!r}, nginx says {nb[:200]!r}")
         with self.run.rec_lock:
             self.run.records.append(rec)
+        g["nginx_position"] = n["position"]
         return g
 
     def creds_first(self):
@@ -235,16 +239,17 @@ class User:
         """A pivot, first page only or every page (at most 20); returns the requests sent."""
         base = self.creds_first() + [("app_name", "bench_script"), ("app_version", "1.0"),
                                      (param, value)]
-        used, pos = 0, None
+        used, pos, npos = 0, None, None
         while True:
             params = base + ([("position", pos)] if pos else [])
-            g = self.send(day, "/v1/iris-investigate/", params)
+            nparams = base + ([("position", npos)] if npos else [])
+            g = self.send(day, "/v1/iris-investigate/", params, nparams)
             used += 1
             self.seen_pivot_domains.extend(g["domains"][:50])
             del self.seen_pivot_domains[:-500]
             if not (all_pages and g["has_more"] and g["position"]) or used >= 20:
                 return used
-            pos = g["position"]
+            pos, npos = g["position"], g["nginx_position"]
 
     def action(self, day, slots):
         """One action of this user's role; returns the number of requests it sent."""
