@@ -2,8 +2,8 @@
  * HTTP server completes.
  *
  * /v1 requests go through, in order: the endpoint (404), the method (405), the parameters
- * (query string merged with a form body; 400), an injected failure, the four vendor
- * credential schemes (403), the user's per-minute and monthly limits (503), and then the
+ * (query string merged with a form body; 400), the four vendor credential schemes (403), an
+ * injected failure, the user's per-minute and monthly limits (503), and then the
  * answer: a recording whose canonical question matches, byte for byte, else the synthetic
  * world, or the generated /v1/account. Answers are gzipped for clients that accept it and
  * held back --latency ms on a timer. The /_fake/ paths are the unauthenticated control
@@ -350,23 +350,6 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
         goto send;
     }
 
-    fi_fault_t f = fi_faults_next(&s->faults);
-    if (f.mode == FI_FAULT_DROP) {
-        drop_now(s, req, NULL);
-        goto done;
-    }
-    if (f.mode != FI_FAULT_NONE) {
-        answer_fault(s, &a, f.status, gz_ok);
-        if (f.mode == FI_FAULT_HANG && !s->stopping) {
-            pending_t *p = pending_new(s, req, &a, NULL, P_HANG);
-            if (p) {
-                uv_timer_start(&p->timer, on_hang_tick, 1000, 1000);
-                goto done;
-            }
-        }
-        goto send;
-    }
-
     if (ig_auth_extract(&raw, ig_http_header(req, "x-api-key"),
                         ig_http_header(req, "authorization"), &creds) != IG_OK ||
         ig_auth_check(&creds, req->path, ig_now(), s->o.max_skew, fi_account_key, s->acct) !=
@@ -376,6 +359,25 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
     }
     snprintf(user, sizeof(user), "%s", creds.username);
     fi_stats_user(s->stats, creds.username);
+
+    /* Planned and random failures stand for the vendor failing an admitted caller, so they
+     * come after the credentials: a refused request neither spends nor sees one. */
+    fi_fault_t f = fi_faults_next(&s->faults);
+    if (f.mode == FI_FAULT_DROP) {
+        drop_now(s, req, user);
+        goto done;
+    }
+    if (f.mode != FI_FAULT_NONE) {
+        answer_fault(s, &a, f.status, gz_ok);
+        if (f.mode == FI_FAULT_HANG && !s->stopping) {
+            pending_t *p = pending_new(s, req, &a, user, P_HANG);
+            if (p) {
+                uv_timer_start(&p->timer, on_hang_tick, 1000, 1000);
+                goto done;
+            }
+        }
+        goto send;
+    }
 
     fi_product_t prod = ep == IG_EP_ACCOUNT  ? FI_PROD_ACCOUNT
                         : ep == IG_EP_ENRICH ? FI_PROD_ENRICH
