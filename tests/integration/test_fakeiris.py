@@ -40,10 +40,29 @@ ACC = "/v1/account"
 ALICE, ALICE_KEY = "alice", "alice-key-" + os.urandom(6).hex()
 BOB, BOB_KEY = "bob", "bob-key-" + os.urandom(6).hex()
 
-BAD_CREDENTIALS = (b'{"error":{"code":403,"message":"The credentials you entered do not match an '
-                   b'active account."},"resources":{"support":"https:\\/\\/docs.domaintools.com"}}')
 RECORDED_500 = os.path.join(RESPONSES, "errors", "error_500__GET_v1_reverse-ip-whois__python_api@8f74a6e.json")
 JSON_CTYPE = "application/json;charset=utf-8"
+
+# The support URL of error bodies changed with time: "https:\/\/www.domaintools.com\/support\/"
+# in recordings up to April 2024, "https:\/\/docs.domaintools.com" from September 2025. fakeiris
+# speaks for the current era throughout; era() moves an older recording into it.
+OLD_SUPPORT = b'"support":"https:\\/\\/www.domaintools.com\\/support\\/"'
+SUPPORT = b'"support":"https:\\/\\/docs.domaintools.com"'
+
+
+def fixture(name):
+    with open(os.path.join(RESPONSES, name), "rb") as f:
+        return f.read()
+
+
+def era(recorded):
+    assert OLD_SUPPORT in recorded or SUPPORT in recorded, recorded
+    return recorded.replace(OLD_SUPPORT, SUPPORT)
+
+
+# Recorded in 2025 (the current era): byte for byte what fakeiris must say.
+BAD_CREDENTIALS = fixture("account__GET__403__python_api@7020a61.json")
+MALFORMED = fixture("errors/error_400__GET_v1_ss_reverse-ip__python_api@bd1f844.json")
 
 
 def sanitizer_report(text):
@@ -381,9 +400,7 @@ class Synthetic(unittest.TestCase):
 
     def test_page_size_over_500_is_a_400(self):
         s, h, b = FAKE.ask(INV, {"ip": "10.0.0.1", "page_size": "1000"})
-        self.assertEqual(s, 400)
-        self.assertEqual(h["content-type"], JSON_CTYPE)
-        self.assertEqual(json.loads(b)["error"]["code"], 400)
+        self.assertEqual((s, h["content-type"], b), (400, JSON_CTYPE, MALFORMED))
 
 
 class Http(unittest.TestCase):
@@ -422,8 +439,19 @@ class Http(unittest.TestCase):
     def test_malformed_form_is_a_400(self):
         s, _, b = FAKE.request("POST", INV, body="domain=%zz&api_username=alice",
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(s, 400)
-        self.assertEqual(json.loads(b)["error"]["code"], 400)
+        self.assertEqual((s, b), (400, MALFORMED))
+        # No search parameter at all: the same recorded answer.
+        self.assertEqual(FAKE.ask(INV, {"app_name": "python_wrapper"})[:3:2], (400, MALFORMED))
+
+    def test_every_error_is_of_one_support_url_era(self):
+        bodies = [FAKE.ask(INV, {"domain": "x.com"}, key="wrong")[2],
+                  FAKE.ask(INV, {"page_size": "0", "ip": "1.2.3.4"})[2],
+                  FAKE.ask("/v1/nothing", {})[2],
+                  FAKE.request("PUT", INV, body=b"")[2],
+                  FAKE.request("GET", "/elsewhere")[2]]
+        for b in bodies:
+            self.assertIn(SUPPORT, b)
+            self.assertNotIn(b"www.domaintools.com", b)
 
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         c = FAKE.conn()
@@ -487,18 +515,42 @@ class Control(unittest.TestCase):
         self.assertEqual(f.control("/_fake/fail?status=500&count=2")["count"], 2)
         for _ in range(2):
             s, h, b = f.ask(INV, {"domain": "example.com"})
-            self.assertEqual((s, b), (500, recorded_500))
+            self.assertEqual((s, b), (500, era(recorded_500)))
             self.assertTrue(h["content-type"].startswith("text/html"))
         self.assertEqual(f.ask(INV, {"domain": "example.com"})[0], 200)
         f.request("POST", "/_fake/fail", {"status": "503", "count": "1"})
         s, h, b = f.ask(ENR, {"domain": "example.com"})
         self.assertEqual(s, 503)
         self.assertIn("maximum number of requests per minute", json.loads(b)["error"]["message"])
+        self.assertIn(SUPPORT, b)
         f.control("/_fake/fail?status=502")
         s, _, b = f.ask(ACC, {}, method="GET")
         self.assertEqual((s, json.loads(b)["error"]["code"]), (502, 502))
+        self.assertIn(SUPPORT, b)
         self.assertEqual(f.ask(ACC, {}, method="GET")[0], 200)
         self.assertEqual(f.request("GET", "/_fake/fail?status=200")[0], 400)
+
+    def test_refused_credentials_do_not_spend_a_planned_failure(self):
+        f = self.fake
+        with open(RECORDED_500, "rb") as fh:
+            recorded_500 = fh.read()
+        f.control("/_fake/fail?status=500&count=1")
+        # The vendor judges credentials first: bad ones get the 403, whatever is planned.
+        for bad in (lambda: f.ask(INV, {"domain": "example.com"}, key="wrong"),
+                    lambda: f.request("POST", INV, {"domain": "example.com"})):
+            s, _, b = bad()
+            self.assertEqual((s, b), (403, BAD_CREDENTIALS))
+        s, _, b = f.ask(INV, {"domain": "example.com"})
+        self.assertEqual((s, b), (500, era(recorded_500)))
+        self.assertEqual(f.ask(INV, {"domain": "example.com"})[0], 200)
+        # Nor a planned drop or hang.
+        for mode in ("drop", "hang"):
+            f.control("/_fake/fail?status=500&count=1&mode=" + mode)
+            s, _, b = f.ask(INV, {"domain": "example.com"}, key="wrong")
+            self.assertEqual((s, b), (403, BAD_CREDENTIALS), mode)
+            f.control("/_fake/fail?status=500&count=0")
+        st = f.control("/_fake/stats")
+        self.assertEqual(st["statuses"], {"403": 4, "500": 1, "200": 1})
 
     def test_fail_drop_closes_the_connection_without_an_answer(self):
         f = self.fake
@@ -523,7 +575,8 @@ class Control(unittest.TestCase):
         f.control("/_fake/fail?status=500&count=1&mode=hang")
         c = f.conn(timeout=30)
         try:
-            c.request("GET", INV + "?domain=x.com")
+            c.request("GET", INV + "?" + urllib.parse.urlencode(
+                {"api_username": ALICE, "api_key": ALICE_KEY, "domain": "x.com"}))
             time.sleep(0.2)
             f.stop()
         finally:
@@ -540,6 +593,38 @@ class Control(unittest.TestCase):
 
 
 class Limits(unittest.TestCase):
+    def test_account_rate_limit_is_the_recorded_account_503(self):
+        # Recorded on /v1/account in 2021 with the account-information limit of 5/min.
+        want = era(fixture("account__GET__503__python_api@04c7908.json"))
+        f = Fake("--quiet", "--rate-per-minute", "5")
+        try:
+            for i in range(5):
+                s, _, b = f.ask(ACC, {}, method="GET")
+                self.assertEqual(s, 200, b)
+            s, h, b = f.ask(ACC, {}, method="GET")
+            self.assertEqual((s, h["content-type"], b), (503, JSON_CTYPE, want))
+        finally:
+            f.stop()
+
+    def test_month_limit_is_the_recorded_quota_503(self):
+        # Recorded on whois-history in 2021 for a service level of 500.
+        want = era(fixture("errors/error_503__GET_v1_woot.com_whois_history__python_api@04c7908.json"))
+        f = Fake("--quiet", "--month-limit", "500")
+        try:
+            c = f.conn()
+            try:
+                for i in range(500):
+                    s, _, b = f.request("GET", ENR, {"api_username": ALICE, "api_key": ALICE_KEY,
+                                                     "domain": "m%d.com" % i}, conn=c)
+                    self.assertEqual(s, 200, b)
+                s, h, b = f.request("GET", ENR, {"api_username": ALICE, "api_key": ALICE_KEY,
+                                                 "domain": "over.com"}, conn=c)
+            finally:
+                c.close()
+            self.assertEqual((s, h["content-type"], b), (503, JSON_CTYPE, want))
+        finally:
+            f.stop()
+
     def test_rate_limit_is_a_503_with_the_vendor_message(self):
         f = Fake("--quiet", "--rate-per-minute", "3")
         try:
