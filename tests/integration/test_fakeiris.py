@@ -26,6 +26,8 @@ import threading
 import time
 import unittest
 import urllib.parse
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKEIRIS = os.environ.get("FAKEIRIS_BIN", os.path.join(HERE, "../../build/fakeiris"))
@@ -403,6 +405,188 @@ class Synthetic(unittest.TestCase):
         self.assertEqual((s, h["content-type"], b), (400, JSON_CTYPE, MALFORMED))
 
 
+XML_CTYPE = "application/xml;charset=utf-8"
+HTML_CTYPE = "text/html"
+
+
+class Obj(list):
+    """A JSON object as its (key, value) pairs, in order."""
+
+
+def json_tree(body):
+    """The JSON answer with every number as written (XML and HTML show its text)."""
+    return json.loads(body, parse_int=str, parse_float=str, object_pairs_hook=Obj)
+
+
+def scalar_text(v):
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return "" if v is None else v
+
+
+def xml_expected(tag, v):
+    """The element(s) the documented convention makes of member tag = v, as
+    (tag, text, [children]) tuples: objects nest, arrays repeat the tag (none when empty),
+    an array in an array is one element of <item>s."""
+    if isinstance(v, Obj):
+        return [(tag, "", [e for k, x in v for e in xml_expected(k, x)])]
+    if isinstance(v, list):
+        out = []
+        for x in v:
+            if isinstance(x, list) and not isinstance(x, Obj):
+                out.append((tag, "", [e for y in x for e in xml_expected("item", y)]))
+            else:
+                out += xml_expected(tag, x)
+        return out
+    return [(tag, scalar_text(v), [])]
+
+
+def xml_actual(el):
+    kids = [xml_actual(c) for c in el]
+    return (el.tag, "" if kids else (el.text or ""), kids)
+
+
+class HtmlTree(HTMLParser):
+    """The page's body read back: <table> rows as (key, value) pairs, <ol> as lists, text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.result, self.head = [[]], None, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("table", "ol", "tr", "th", "td", "li", "body"):
+            self.stack.append([])
+
+    def handle_endtag(self, tag):
+        if tag not in ("table", "ol", "tr", "th", "td", "li", "body"):
+            return
+        items = self.stack.pop()
+        if tag == "table":
+            v = [(row[0], row[1]) for row in items]
+        elif tag == "ol":
+            v = items
+        elif tag == "tr":
+            v = items  # [key, value]
+        elif tag in ("th", "td", "li", "body"):
+            v = items[0] if len(items) == 1 and not isinstance(items[0], str) else "".join(
+                x for x in items if isinstance(x, str))
+            if tag == "body":
+                self.result = v
+                return
+        self.stack[-1].append(v)
+
+    def handle_data(self, data):
+        if len(self.stack) > 1:
+            self.stack[-1].append(data)
+
+
+def html_expected(v):
+    if isinstance(v, Obj):
+        return [(k, html_expected(x)) for k, x in v]
+    if isinstance(v, list):
+        return [html_expected(x) for x in v]
+    return scalar_text(v)
+
+
+def html_actual(page):
+    p = HtmlTree()
+    p.feed(page.decode("utf-8"))
+    return p.result
+
+
+class Formats(unittest.TestCase):
+    """format=xml and format=html: the same answer as the JSON one, in the documented
+    conventions (docs/fakeiris.md), for recorded and synthetic answers, the account and
+    errors."""
+
+    def assert_same_tree(self, json_body, r, fmt, status=200):
+        s, h, body = r
+        self.assertEqual(s, status, body[:300])
+        if fmt == "xml":
+            self.assertEqual(h["content-type"], XML_CTYPE)
+            self.assertTrue(body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<whoisapi>'), body[:80])
+            self.assertEqual(xml_actual(ET.fromstring(body)), xml_expected("whoisapi", json_tree(json_body))[0])
+        else:
+            self.assertEqual(h["content-type"], HTML_CTYPE)
+            self.assertTrue(body.startswith(b"<html><head><title>DomainTools API</title>"), body[:80])
+            self.assertIn(b"<style>", body)
+            self.assertEqual(html_actual(body), html_expected(json_tree(json_body)))
+
+    def test_recorded_answers_in_xml_and_html(self):
+        for path, q in ((INV, {"domain": "amazon.com,google.com"}), (ENR, {"domain": "google.com"}),
+                        (INV, {"ip": "8.8.8.8"}), (INV, {"domain": "domaintools.com"})):
+            want = FAKE.ask(path, q)[2]
+            for fmt in ("xml", "html"):
+                for method in ("POST", "GET"):  # in the form body for a POST
+                    self.assert_same_tree(want, FAKE.ask(path, dict(q, format=fmt), method=method), fmt)
+                self.assert_same_tree(want, FAKE.ask(path, dict(q, format=fmt.upper())), fmt)
+
+    def test_synthetic_answers_in_xml_and_html(self):
+        names = FAKE.control("/_fake/domains?offset=40&limit=3")
+        for path, q in ((INV, {"domain": ",".join(names) + ",example-one.com,not_a_domain"}),
+                        (ENR, {"domain": ",".join(names)}),
+                        (INV, {"nameserver_domain": "domaincontrol.com", "page_size": "3"}),
+                        (INV, {"domain": names[0], "parsed_whois": "true", "parsed_domain_rdap": "true"})):
+            want = FAKE.ask(path, q)[2]
+            for fmt in ("xml", "html"):
+                self.assert_same_tree(want, FAKE.ask(path, dict(q, format=fmt)), fmt)
+        # A page's position works in every format: it names the question, not its spelling.
+        r = json.loads(FAKE.ask(INV, {"nameserver_domain": "domaincontrol.com", "page_size": "3"})[2])
+        q = {"nameserver_domain": "domaincontrol.com", "page_size": "3",
+             "position": r["response"]["position"]}
+        self.assert_same_tree(FAKE.ask(INV, q)[2], FAKE.ask(INV, dict(q, format="xml")), "xml")
+        # next=true: the link to the next page asks for it in the same format.
+        q = {"nameserver_domain": "domaincontrol.com", "page_size": "3", "next": "true"}
+        nxt = ET.fromstring(FAKE.ask(INV, dict(q, format="xml"))[2]).find("response/next").text
+        self.assertTrue(nxt.startswith("https://api.domaintools.com/v1/iris-investigate/?"), nxt)
+        self.assertEqual(urllib.parse.parse_qs(urllib.parse.urlsplit(nxt).query)["format"], ["xml"])
+
+    def test_markup_characters_are_escaped(self):
+        title = "Web Hosting, Domain Names & Email"
+        want = FAKE.ask(INV, {"website_title": title, "page_size": "2"})[2]
+        self.assertIn(b"& Email", want)
+        s, h, body = FAKE.ask(INV, {"website_title": title, "page_size": "2", "format": "xml"})
+        self.assertIn(b"Domain Names &amp; Email", body)
+        self.assert_same_tree(want, (s, h, body), "xml")
+        self.assert_same_tree(want, FAKE.ask(INV, {"website_title": title, "page_size": "2",
+                                                   "format": "html"}), "html")
+
+    def test_account_in_xml_and_html(self):
+        for fmt in ("xml", "html"):
+            want = FAKE.ask(ACC, {}, method="GET", user=BOB, key=BOB_KEY)[2]
+            r = FAKE.ask(ACC, {"format": fmt}, method="GET", user=BOB, key=BOB_KEY)
+            # usage moved on by one between the two: compare with the JSON asked after it
+            after = json.loads(FAKE.ask(ACC, {}, method="GET", user=BOB, key=BOB_KEY)[2])
+            for p in after["response"]["products"]:
+                if p["id"] == "account-information":
+                    p["usage"] = {k: str(int(v) - 1) for k, v in p["usage"].items()}
+            self.assertEqual(json.loads(want)["response"]["account"], after["response"]["account"])
+            self.assert_same_tree(json.dumps(after, separators=(",", ":")).encode(), r, fmt)
+
+    def test_errors_in_xml_and_html(self):
+        for fmt in ("xml", "html"):
+            self.assert_same_tree(BAD_CREDENTIALS, FAKE.ask(INV, {"domain": "x.com", "format": fmt},
+                                                            key="wrong"), fmt, 403)
+            self.assert_same_tree(MALFORMED, FAKE.ask(INV, {"format": fmt, "app_name": "x"}), fmt, 400)
+            want404 = FAKE.ask("/v1/nothing", {})[2]
+            self.assert_same_tree(want404, FAKE.ask("/v1/nothing", {"format": fmt}), fmt, 404)
+        # An unknown format is a question the vendor cannot understand, answered in JSON.
+        s, h, b = FAKE.ask(INV, {"domain": "x.com", "format": "csv"})
+        self.assertEqual((s, h["content-type"], b), (400, JSON_CTYPE, MALFORMED))
+
+    def test_json_stays_byte_for_byte_and_gzip_carries_xml(self):
+        q = {"domain": "amazon.com,google.com"}
+        plain = FAKE.ask(INV, q)[2]
+        self.assertEqual(FAKE.ask(INV, dict(q, format="json"))[2], plain)
+        self.assertEqual(plain, newest_recording("iris-investigate", q))
+        xml = FAKE.ask(INV, dict(q, format="xml"))[2]
+        s, h, packed = FAKE.ask(INV, dict(q, format="xml"), headers={"Accept-Encoding": "gzip"})
+        self.assertEqual((s, h["content-encoding"], h["content-type"]), (200, "gzip", XML_CTYPE))
+        self.assertEqual(gzip.decompress(packed), xml)
+
+
 class Http(unittest.TestCase):
     def test_gzip_answer_decodes_to_the_same_json(self):
         for path, q in ((INV, {"domain": "amazon.com,google.com"}),
@@ -551,6 +735,18 @@ class Control(unittest.TestCase):
             f.control("/_fake/fail?status=500&count=0")
         st = f.control("/_fake/stats")
         self.assertEqual(st["statuses"], {"403": 4, "500": 1, "200": 1})
+
+    def test_injected_failures_come_in_the_format_asked_for(self):
+        f = self.fake
+        with open(RECORDED_500, "rb") as fh:
+            recorded_500 = era(fh.read())
+        f.control("/_fake/fail?status=500&count=1")
+        r = f.ask(INV, {"domain": "example.com", "format": "xml"})
+        Formats.assert_same_tree(self, recorded_500, r, "xml", 500)
+        f.control("/_fake/fail?status=503&count=1")
+        s, h, b = f.ask(ENR, {"domain": "example.com", "format": "html"})
+        self.assertEqual((s, h["content-type"]), (503, HTML_CTYPE))
+        self.assertIn(b"maximum number of requests per minute", b)
 
     def test_fail_drop_closes_the_connection_without_an_answer(self):
         f = self.fake

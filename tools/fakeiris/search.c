@@ -702,8 +702,9 @@ static uint64_t question_hash(const q_t *q) {
     for (size_t i = 0; i < q->p->n; i++) {
         const ig_param_t *pp = &q->p->v[i];
         if (ig_canon_ignored(pp->key) || ig_params_find(q->p, pp->key) != pp) continue;
+        /* a position is good for any page size and any format of the same question */
         if (!strcmp(pp->key, "position") || !strcmp(pp->key, "next") ||
-            !strcmp(pp->key, "page_size"))
+            !strcmp(pp->key, "page_size") || !strcmp(pp->key, "format"))
             continue;
         h += fi_mix64(fi_hash_ci(pp->key, strlen(pp->key)) * 31 +
                       fi_hash_ci(pp->val, strlen(pp->val)));
