@@ -400,6 +400,27 @@ class Synthetic(unittest.TestCase):
         self.assertIn(domain, seen)
         self.assertGreaterEqual(pages, 2 if count > page_size else 1)
 
+    def test_a_domain_outside_the_universe_counts_itself(self):
+        # Names irisgate's tests use: their values are shared with the universe, and each
+        # count is the number of domains holding it, the named one included.
+        for name in ("example-one.com", "example-two.com", "pipe-a.com"):
+            r = first_result(FAKE.ask(INV, {"domain": name})[2])
+            checked = 0
+            for ip in r["ip"]:
+                vc = ip["address"]
+                self.assertGreaterEqual(vc["count"], 1)
+                p = json.loads(FAKE.ask(INV, {"ip": vc["value"], "page_size": "1"})[2])["response"]
+                if not p["limit_exceeded"]:
+                    self.assertEqual(p["total_count"], vc["count"] - 1, (name, vc))
+                both = json.loads(FAKE.ask(INV, {"ip": vc["value"], "domain": name})[2])["response"]
+                self.assertEqual([x["domain"] for x in both["results"]], [name])
+                checked += 1
+            for ns in r["name_server"]:
+                self.assertGreaterEqual(ns["host"]["count"], 1)
+                self.assertGreaterEqual(ns["domain"]["count"], 1)
+                checked += 1
+            self.assertGreater(checked, 0, name)
+
     def test_page_size_over_500_is_a_400(self):
         s, h, b = FAKE.ask(INV, {"ip": "10.0.0.1", "page_size": "1000"})
         self.assertEqual((s, h["content-type"], b), (400, JSON_CTYPE, MALFORMED))
@@ -912,6 +933,54 @@ class Limits(unittest.TestCase):
                 f.stop()
             finally:
                 c.close()
+        finally:
+            f.stop()
+
+
+class Flags(unittest.TestCase):
+    def test_skew_bounds_the_accepted_hmac_timestamps(self):
+        f = Fake("--quiet", "--skew", "5")
+        try:
+            def status(offset):
+                p = signed(ALICE, ALICE_KEY, ENR, when=time.time() + offset)
+                return f.request("POST", ENR, dict(p, domain="google.com"))[0]
+            self.assertEqual(status(0), 200)
+            self.assertEqual(status(-60), 403)  # inside the default 300 s, outside 5 s
+            self.assertEqual(status(60), 403)
+        finally:
+            f.stop()
+        f = Fake("--quiet", "--skew", "7200")
+        try:
+            for offset, want in ((-3600, 200), (3600, 200), (-8000, 403)):
+                p = signed(ALICE, ALICE_KEY, ENR, when=time.time() + offset)
+                self.assertEqual(f.request("POST", ENR, dict(p, domain="google.com"))[0], want, offset)
+        finally:
+            f.stop()
+
+    def test_max_results_sets_the_limit_exceeded_cap(self):
+        f = Fake("--quiet", "--fixtures", "none", "--max-results", "50")
+        try:
+            names = f.control("/_fake/domains?offset=0&limit=100")
+            small = None
+            for d in names:
+                for ip in first_result(f.ask(INV, {"domain": d})[2])["ip"]:
+                    if 2 <= ip["address"]["count"] <= 50:
+                        small = (ip["address"]["value"], ip["address"]["count"])
+                if small:
+                    break
+            self.assertIsNotNone(small)
+            r = json.loads(f.ask(INV, {"ip": small[0]})[2])["response"]
+            self.assertEqual((r["limit_exceeded"], r["total_count"]), (False, small[1]))
+            # Thousands use GoDaddy's name servers: over the cap.
+            s, h, b = f.ask(INV, {"nameserver_domain": "domaincontrol.com"})
+            self.assertEqual((s, h["content-type"]), (200, JSON_CTYPE))
+            self.assertEqual(b, b'{"response":{"limit_exceeded":true,"has_more_results":true,'
+                                b'"message":"Maximum 50 returned - you may need to refine your query.",'
+                                b'"error":{"code":413,"message":"More than 50 matched - you may need '
+                                b'to refine your query."},"missing_domains":[]}}')
+            # A list of named domains is no pivot: not capped.
+            r = json.loads(f.ask(INV, {"domain": ",".join(names[:60])})[2])["response"]
+            self.assertEqual((r["limit_exceeded"], r["results_count"]), (False, 60))
         finally:
             f.stop()
 
