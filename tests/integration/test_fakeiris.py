@@ -26,6 +26,8 @@ import threading
 import time
 import unittest
 import urllib.parse
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKEIRIS = os.environ.get("FAKEIRIS_BIN", os.path.join(HERE, "../../build/fakeiris"))
@@ -40,10 +42,29 @@ ACC = "/v1/account"
 ALICE, ALICE_KEY = "alice", "alice-key-" + os.urandom(6).hex()
 BOB, BOB_KEY = "bob", "bob-key-" + os.urandom(6).hex()
 
-BAD_CREDENTIALS = (b'{"error":{"code":403,"message":"The credentials you entered do not match an '
-                   b'active account."},"resources":{"support":"https:\\/\\/docs.domaintools.com"}}')
 RECORDED_500 = os.path.join(RESPONSES, "errors", "error_500__GET_v1_reverse-ip-whois__python_api@8f74a6e.json")
 JSON_CTYPE = "application/json;charset=utf-8"
+
+# The support URL of error bodies changed with time: "https:\/\/www.domaintools.com\/support\/"
+# in recordings up to April 2024, "https:\/\/docs.domaintools.com" from September 2025. fakeiris
+# speaks for the current era throughout; era() moves an older recording into it.
+OLD_SUPPORT = b'"support":"https:\\/\\/www.domaintools.com\\/support\\/"'
+SUPPORT = b'"support":"https:\\/\\/docs.domaintools.com"'
+
+
+def fixture(name):
+    with open(os.path.join(RESPONSES, name), "rb") as f:
+        return f.read()
+
+
+def era(recorded):
+    assert OLD_SUPPORT in recorded or SUPPORT in recorded, recorded
+    return recorded.replace(OLD_SUPPORT, SUPPORT)
+
+
+# Recorded in 2025 (the current era): byte for byte what fakeiris must say.
+BAD_CREDENTIALS = fixture("account__GET__403__python_api@7020a61.json")
+MALFORMED = fixture("errors/error_400__GET_v1_ss_reverse-ip__python_api@bd1f844.json")
 
 
 def sanitizer_report(text):
@@ -379,11 +400,212 @@ class Synthetic(unittest.TestCase):
         self.assertIn(domain, seen)
         self.assertGreaterEqual(pages, 2 if count > page_size else 1)
 
+    def test_a_domain_outside_the_universe_counts_itself(self):
+        # Names irisgate's tests use: their values are shared with the universe, and each
+        # count is the number of domains holding it, the named one included.
+        for name in ("example-one.com", "example-two.com", "pipe-a.com"):
+            r = first_result(FAKE.ask(INV, {"domain": name})[2])
+            checked = 0
+            for ip in r["ip"]:
+                vc = ip["address"]
+                self.assertGreaterEqual(vc["count"], 1)
+                p = json.loads(FAKE.ask(INV, {"ip": vc["value"], "page_size": "1"})[2])["response"]
+                if not p["limit_exceeded"]:
+                    self.assertEqual(p["total_count"], vc["count"] - 1, (name, vc))
+                both = json.loads(FAKE.ask(INV, {"ip": vc["value"], "domain": name})[2])["response"]
+                self.assertEqual([x["domain"] for x in both["results"]], [name])
+                checked += 1
+            for ns in r["name_server"]:
+                self.assertGreaterEqual(ns["host"]["count"], 1)
+                self.assertGreaterEqual(ns["domain"]["count"], 1)
+                checked += 1
+            self.assertGreater(checked, 0, name)
+
     def test_page_size_over_500_is_a_400(self):
         s, h, b = FAKE.ask(INV, {"ip": "10.0.0.1", "page_size": "1000"})
-        self.assertEqual(s, 400)
-        self.assertEqual(h["content-type"], JSON_CTYPE)
-        self.assertEqual(json.loads(b)["error"]["code"], 400)
+        self.assertEqual((s, h["content-type"], b), (400, JSON_CTYPE, MALFORMED))
+
+
+XML_CTYPE = "application/xml;charset=utf-8"
+HTML_CTYPE = "text/html"
+
+
+class Obj(list):
+    """A JSON object as its (key, value) pairs, in order."""
+
+
+def json_tree(body):
+    """The JSON answer with every number as written (XML and HTML show its text)."""
+    return json.loads(body, parse_int=str, parse_float=str, object_pairs_hook=Obj)
+
+
+def scalar_text(v):
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return "" if v is None else v
+
+
+def xml_expected(tag, v):
+    """The element(s) the documented convention makes of member tag = v, as
+    (tag, text, [children]) tuples: objects nest, arrays repeat the tag (none when empty),
+    an array in an array is one element of <item>s."""
+    if isinstance(v, Obj):
+        return [(tag, "", [e for k, x in v for e in xml_expected(k, x)])]
+    if isinstance(v, list):
+        out = []
+        for x in v:
+            if isinstance(x, list) and not isinstance(x, Obj):
+                out.append((tag, "", [e for y in x for e in xml_expected("item", y)]))
+            else:
+                out += xml_expected(tag, x)
+        return out
+    return [(tag, scalar_text(v), [])]
+
+
+def xml_actual(el):
+    kids = [xml_actual(c) for c in el]
+    return (el.tag, "" if kids else (el.text or ""), kids)
+
+
+class HtmlTree(HTMLParser):
+    """The page's body read back: <table> rows as (key, value) pairs, <ol> as lists, text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.result, self.head = [[]], None, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("table", "ol", "tr", "th", "td", "li", "body"):
+            self.stack.append([])
+
+    def handle_endtag(self, tag):
+        if tag not in ("table", "ol", "tr", "th", "td", "li", "body"):
+            return
+        items = self.stack.pop()
+        if tag == "table":
+            v = [(row[0], row[1]) for row in items]
+        elif tag == "ol":
+            v = items
+        elif tag == "tr":
+            v = items  # [key, value]
+        elif tag in ("th", "td", "li", "body"):
+            v = items[0] if len(items) == 1 and not isinstance(items[0], str) else "".join(
+                x for x in items if isinstance(x, str))
+            if tag == "body":
+                self.result = v
+                return
+        self.stack[-1].append(v)
+
+    def handle_data(self, data):
+        if len(self.stack) > 1:
+            self.stack[-1].append(data)
+
+
+def html_expected(v):
+    if isinstance(v, Obj):
+        return [(k, html_expected(x)) for k, x in v]
+    if isinstance(v, list):
+        return [html_expected(x) for x in v]
+    return scalar_text(v)
+
+
+def html_actual(page):
+    p = HtmlTree()
+    p.feed(page.decode("utf-8"))
+    return p.result
+
+
+class Formats(unittest.TestCase):
+    """format=xml and format=html: the same answer as the JSON one, in the documented
+    conventions (docs/fakeiris.md), for recorded and synthetic answers, the account and
+    errors."""
+
+    def assert_same_tree(self, json_body, r, fmt, status=200):
+        s, h, body = r
+        self.assertEqual(s, status, body[:300])
+        if fmt == "xml":
+            self.assertEqual(h["content-type"], XML_CTYPE)
+            self.assertTrue(body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<whoisapi>'), body[:80])
+            self.assertEqual(xml_actual(ET.fromstring(body)), xml_expected("whoisapi", json_tree(json_body))[0])
+        else:
+            self.assertEqual(h["content-type"], HTML_CTYPE)
+            self.assertTrue(body.startswith(b"<html><head><title>DomainTools API</title>"), body[:80])
+            self.assertIn(b"<style>", body)
+            self.assertEqual(html_actual(body), html_expected(json_tree(json_body)))
+
+    def test_recorded_answers_in_xml_and_html(self):
+        for path, q in ((INV, {"domain": "amazon.com,google.com"}), (ENR, {"domain": "google.com"}),
+                        (INV, {"ip": "8.8.8.8"}), (INV, {"domain": "domaintools.com"})):
+            want = FAKE.ask(path, q)[2]
+            for fmt in ("xml", "html"):
+                for method in ("POST", "GET"):  # in the form body for a POST
+                    self.assert_same_tree(want, FAKE.ask(path, dict(q, format=fmt), method=method), fmt)
+                self.assert_same_tree(want, FAKE.ask(path, dict(q, format=fmt.upper())), fmt)
+
+    def test_synthetic_answers_in_xml_and_html(self):
+        names = FAKE.control("/_fake/domains?offset=40&limit=3")
+        for path, q in ((INV, {"domain": ",".join(names) + ",example-one.com,not_a_domain"}),
+                        (ENR, {"domain": ",".join(names)}),
+                        (INV, {"nameserver_domain": "domaincontrol.com", "page_size": "3"}),
+                        (INV, {"domain": names[0], "parsed_whois": "true", "parsed_domain_rdap": "true"})):
+            want = FAKE.ask(path, q)[2]
+            for fmt in ("xml", "html"):
+                self.assert_same_tree(want, FAKE.ask(path, dict(q, format=fmt)), fmt)
+        # A page's position works in every format: it names the question, not its spelling.
+        r = json.loads(FAKE.ask(INV, {"nameserver_domain": "domaincontrol.com", "page_size": "3"})[2])
+        q = {"nameserver_domain": "domaincontrol.com", "page_size": "3",
+             "position": r["response"]["position"]}
+        self.assert_same_tree(FAKE.ask(INV, q)[2], FAKE.ask(INV, dict(q, format="xml")), "xml")
+        # next=true: the link to the next page asks for it in the same format.
+        q = {"nameserver_domain": "domaincontrol.com", "page_size": "3", "next": "true"}
+        nxt = ET.fromstring(FAKE.ask(INV, dict(q, format="xml"))[2]).find("response/next").text
+        self.assertTrue(nxt.startswith("https://api.domaintools.com/v1/iris-investigate/?"), nxt)
+        self.assertEqual(urllib.parse.parse_qs(urllib.parse.urlsplit(nxt).query)["format"], ["xml"])
+
+    def test_markup_characters_are_escaped(self):
+        title = "Web Hosting, Domain Names & Email"
+        want = FAKE.ask(INV, {"website_title": title, "page_size": "2"})[2]
+        self.assertIn(b"& Email", want)
+        s, h, body = FAKE.ask(INV, {"website_title": title, "page_size": "2", "format": "xml"})
+        self.assertIn(b"Domain Names &amp; Email", body)
+        self.assert_same_tree(want, (s, h, body), "xml")
+        self.assert_same_tree(want, FAKE.ask(INV, {"website_title": title, "page_size": "2",
+                                                   "format": "html"}), "html")
+
+    def test_account_in_xml_and_html(self):
+        for fmt in ("xml", "html"):
+            want = FAKE.ask(ACC, {}, method="GET", user=BOB, key=BOB_KEY)[2]
+            r = FAKE.ask(ACC, {"format": fmt}, method="GET", user=BOB, key=BOB_KEY)
+            # usage moved on by one between the two: compare with the JSON asked after it
+            after = json.loads(FAKE.ask(ACC, {}, method="GET", user=BOB, key=BOB_KEY)[2])
+            for p in after["response"]["products"]:
+                if p["id"] == "account-information":
+                    p["usage"] = {k: str(int(v) - 1) for k, v in p["usage"].items()}
+            self.assertEqual(json.loads(want)["response"]["account"], after["response"]["account"])
+            self.assert_same_tree(json.dumps(after, separators=(",", ":")).encode(), r, fmt)
+
+    def test_errors_in_xml_and_html(self):
+        for fmt in ("xml", "html"):
+            self.assert_same_tree(BAD_CREDENTIALS, FAKE.ask(INV, {"domain": "x.com", "format": fmt},
+                                                            key="wrong"), fmt, 403)
+            self.assert_same_tree(MALFORMED, FAKE.ask(INV, {"format": fmt, "app_name": "x"}), fmt, 400)
+            want404 = FAKE.ask("/v1/nothing", {})[2]
+            self.assert_same_tree(want404, FAKE.ask("/v1/nothing", {"format": fmt}), fmt, 404)
+        # An unknown format is a question the vendor cannot understand, answered in JSON.
+        s, h, b = FAKE.ask(INV, {"domain": "x.com", "format": "csv"})
+        self.assertEqual((s, h["content-type"], b), (400, JSON_CTYPE, MALFORMED))
+
+    def test_json_stays_byte_for_byte_and_gzip_carries_xml(self):
+        q = {"domain": "amazon.com,google.com"}
+        plain = FAKE.ask(INV, q)[2]
+        self.assertEqual(FAKE.ask(INV, dict(q, format="json"))[2], plain)
+        self.assertEqual(plain, newest_recording("iris-investigate", q))
+        xml = FAKE.ask(INV, dict(q, format="xml"))[2]
+        s, h, packed = FAKE.ask(INV, dict(q, format="xml"), headers={"Accept-Encoding": "gzip"})
+        self.assertEqual((s, h["content-encoding"], h["content-type"]), (200, "gzip", XML_CTYPE))
+        self.assertEqual(gzip.decompress(packed), xml)
 
 
 class Http(unittest.TestCase):
@@ -422,8 +644,19 @@ class Http(unittest.TestCase):
     def test_malformed_form_is_a_400(self):
         s, _, b = FAKE.request("POST", INV, body="domain=%zz&api_username=alice",
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
-        self.assertEqual(s, 400)
-        self.assertEqual(json.loads(b)["error"]["code"], 400)
+        self.assertEqual((s, b), (400, MALFORMED))
+        # No search parameter at all: the same recorded answer.
+        self.assertEqual(FAKE.ask(INV, {"app_name": "python_wrapper"})[:3:2], (400, MALFORMED))
+
+    def test_every_error_is_of_one_support_url_era(self):
+        bodies = [FAKE.ask(INV, {"domain": "x.com"}, key="wrong")[2],
+                  FAKE.ask(INV, {"page_size": "0", "ip": "1.2.3.4"})[2],
+                  FAKE.ask("/v1/nothing", {})[2],
+                  FAKE.request("PUT", INV, body=b"")[2],
+                  FAKE.request("GET", "/elsewhere")[2]]
+        for b in bodies:
+            self.assertIn(SUPPORT, b)
+            self.assertNotIn(b"www.domaintools.com", b)
 
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         c = FAKE.conn()
@@ -487,18 +720,54 @@ class Control(unittest.TestCase):
         self.assertEqual(f.control("/_fake/fail?status=500&count=2")["count"], 2)
         for _ in range(2):
             s, h, b = f.ask(INV, {"domain": "example.com"})
-            self.assertEqual((s, b), (500, recorded_500))
+            self.assertEqual((s, b), (500, era(recorded_500)))
             self.assertTrue(h["content-type"].startswith("text/html"))
         self.assertEqual(f.ask(INV, {"domain": "example.com"})[0], 200)
         f.request("POST", "/_fake/fail", {"status": "503", "count": "1"})
         s, h, b = f.ask(ENR, {"domain": "example.com"})
         self.assertEqual(s, 503)
         self.assertIn("maximum number of requests per minute", json.loads(b)["error"]["message"])
+        self.assertIn(SUPPORT, b)
         f.control("/_fake/fail?status=502")
         s, _, b = f.ask(ACC, {}, method="GET")
         self.assertEqual((s, json.loads(b)["error"]["code"]), (502, 502))
+        self.assertIn(SUPPORT, b)
         self.assertEqual(f.ask(ACC, {}, method="GET")[0], 200)
         self.assertEqual(f.request("GET", "/_fake/fail?status=200")[0], 400)
+
+    def test_refused_credentials_do_not_spend_a_planned_failure(self):
+        f = self.fake
+        with open(RECORDED_500, "rb") as fh:
+            recorded_500 = fh.read()
+        f.control("/_fake/fail?status=500&count=1")
+        # The vendor judges credentials first: bad ones get the 403, whatever is planned.
+        for bad in (lambda: f.ask(INV, {"domain": "example.com"}, key="wrong"),
+                    lambda: f.request("POST", INV, {"domain": "example.com"})):
+            s, _, b = bad()
+            self.assertEqual((s, b), (403, BAD_CREDENTIALS))
+        s, _, b = f.ask(INV, {"domain": "example.com"})
+        self.assertEqual((s, b), (500, era(recorded_500)))
+        self.assertEqual(f.ask(INV, {"domain": "example.com"})[0], 200)
+        # Nor a planned drop or hang.
+        for mode in ("drop", "hang"):
+            f.control("/_fake/fail?status=500&count=1&mode=" + mode)
+            s, _, b = f.ask(INV, {"domain": "example.com"}, key="wrong")
+            self.assertEqual((s, b), (403, BAD_CREDENTIALS), mode)
+            f.control("/_fake/fail?status=500&count=0")
+        st = f.control("/_fake/stats")
+        self.assertEqual(st["statuses"], {"403": 4, "500": 1, "200": 1})
+
+    def test_injected_failures_come_in_the_format_asked_for(self):
+        f = self.fake
+        with open(RECORDED_500, "rb") as fh:
+            recorded_500 = era(fh.read())
+        f.control("/_fake/fail?status=500&count=1")
+        r = f.ask(INV, {"domain": "example.com", "format": "xml"})
+        Formats.assert_same_tree(self, recorded_500, r, "xml", 500)
+        f.control("/_fake/fail?status=503&count=1")
+        s, h, b = f.ask(ENR, {"domain": "example.com", "format": "html"})
+        self.assertEqual((s, h["content-type"]), (503, HTML_CTYPE))
+        self.assertIn(b"maximum number of requests per minute", b)
 
     def test_fail_drop_closes_the_connection_without_an_answer(self):
         f = self.fake
@@ -523,7 +792,8 @@ class Control(unittest.TestCase):
         f.control("/_fake/fail?status=500&count=1&mode=hang")
         c = f.conn(timeout=30)
         try:
-            c.request("GET", INV + "?domain=x.com")
+            c.request("GET", INV + "?" + urllib.parse.urlencode(
+                {"api_username": ALICE, "api_key": ALICE_KEY, "domain": "x.com"}))
             time.sleep(0.2)
             f.stop()
         finally:
@@ -540,6 +810,38 @@ class Control(unittest.TestCase):
 
 
 class Limits(unittest.TestCase):
+    def test_account_rate_limit_is_the_recorded_account_503(self):
+        # Recorded on /v1/account in 2021 with the account-information limit of 5/min.
+        want = era(fixture("account__GET__503__python_api@04c7908.json"))
+        f = Fake("--quiet", "--rate-per-minute", "5")
+        try:
+            for i in range(5):
+                s, _, b = f.ask(ACC, {}, method="GET")
+                self.assertEqual(s, 200, b)
+            s, h, b = f.ask(ACC, {}, method="GET")
+            self.assertEqual((s, h["content-type"], b), (503, JSON_CTYPE, want))
+        finally:
+            f.stop()
+
+    def test_month_limit_is_the_recorded_quota_503(self):
+        # Recorded on whois-history in 2021 for a service level of 500.
+        want = era(fixture("errors/error_503__GET_v1_woot.com_whois_history__python_api@04c7908.json"))
+        f = Fake("--quiet", "--month-limit", "500")
+        try:
+            c = f.conn()
+            try:
+                for i in range(500):
+                    s, _, b = f.request("GET", ENR, {"api_username": ALICE, "api_key": ALICE_KEY,
+                                                     "domain": "m%d.com" % i}, conn=c)
+                    self.assertEqual(s, 200, b)
+                s, h, b = f.request("GET", ENR, {"api_username": ALICE, "api_key": ALICE_KEY,
+                                                 "domain": "over.com"}, conn=c)
+            finally:
+                c.close()
+            self.assertEqual((s, h["content-type"], b), (503, JSON_CTYPE, want))
+        finally:
+            f.stop()
+
     def test_rate_limit_is_a_503_with_the_vendor_message(self):
         f = Fake("--quiet", "--rate-per-minute", "3")
         try:
@@ -631,6 +933,54 @@ class Limits(unittest.TestCase):
                 f.stop()
             finally:
                 c.close()
+        finally:
+            f.stop()
+
+
+class Flags(unittest.TestCase):
+    def test_skew_bounds_the_accepted_hmac_timestamps(self):
+        f = Fake("--quiet", "--skew", "5")
+        try:
+            def status(offset):
+                p = signed(ALICE, ALICE_KEY, ENR, when=time.time() + offset)
+                return f.request("POST", ENR, dict(p, domain="google.com"))[0]
+            self.assertEqual(status(0), 200)
+            self.assertEqual(status(-60), 403)  # inside the default 300 s, outside 5 s
+            self.assertEqual(status(60), 403)
+        finally:
+            f.stop()
+        f = Fake("--quiet", "--skew", "7200")
+        try:
+            for offset, want in ((-3600, 200), (3600, 200), (-8000, 403)):
+                p = signed(ALICE, ALICE_KEY, ENR, when=time.time() + offset)
+                self.assertEqual(f.request("POST", ENR, dict(p, domain="google.com"))[0], want, offset)
+        finally:
+            f.stop()
+
+    def test_max_results_sets_the_limit_exceeded_cap(self):
+        f = Fake("--quiet", "--fixtures", "none", "--max-results", "50")
+        try:
+            names = f.control("/_fake/domains?offset=0&limit=100")
+            small = None
+            for d in names:
+                for ip in first_result(f.ask(INV, {"domain": d})[2])["ip"]:
+                    if 2 <= ip["address"]["count"] <= 50:
+                        small = (ip["address"]["value"], ip["address"]["count"])
+                if small:
+                    break
+            self.assertIsNotNone(small)
+            r = json.loads(f.ask(INV, {"ip": small[0]})[2])["response"]
+            self.assertEqual((r["limit_exceeded"], r["total_count"]), (False, small[1]))
+            # Thousands use GoDaddy's name servers: over the cap.
+            s, h, b = f.ask(INV, {"nameserver_domain": "domaincontrol.com"})
+            self.assertEqual((s, h["content-type"]), (200, JSON_CTYPE))
+            self.assertEqual(b, b'{"response":{"limit_exceeded":true,"has_more_results":true,'
+                                b'"message":"Maximum 50 returned - you may need to refine your query.",'
+                                b'"error":{"code":413,"message":"More than 50 matched - you may need '
+                                b'to refine your query."},"missing_domains":[]}}')
+            # A list of named domains is no pivot: not capped.
+            r = json.loads(f.ask(INV, {"domain": ",".join(names[:60])})[2])["response"]
+            self.assertEqual((r["limit_exceeded"], r["results_count"]), (False, 60))
         finally:
             f.stop()
 

@@ -3,14 +3,17 @@
  * 400s, the contract's keys in the vendor's order, and the documented shape variations.
  *
  * The world's sources live in tools/fakeiris and are linked only into the fakeiris binary,
- * so this test compiles them in directly (a unity build of the seven files). Expected
+ * so this test compiles them in directly (a unity build of the eight files, and of
+ * fake_format.c, whose XML and HTML are checked here on texts no answer holds). Expected
  * values come from the contract (key lists of the recorded 2023+ answers) or from another
  * question to the same world (a pivot checks a count), never from printing what it says.
  */
 #include "check.h"
 
+#include "../../tools/fakeiris/fake_format.c"
 #include "../../tools/fakeiris/profile.c"
 #include "../../tools/fakeiris/search.c"
+#include "../../tools/fakeiris/whois_text.c"
 #include "../../tools/fakeiris/world.c"
 #include "../../tools/fakeiris/world_data.c"
 #include "../../tools/fakeiris/world_render.c"
@@ -347,11 +350,13 @@ static const pivot_t pivots[] = {
 typedef struct {
     const char *domain;
     const char *param;
-    int checked, big;
+    int outside; /* 1: the domain is not in the universe, so no pivot returns it */
+    int checked, big, lone;
 } pv_ctx_t;
 
-/* A VC's count against the pivot on its value: total_count, or limit_exceeded above the
- * cap; and the domain itself holds the value (the pivot ANDed with domain= finds it). */
+/* A VC's count against the pivot on its value: total_count (plus the domain itself when it
+ * is outside the universe, which a pivot cannot return), or limit_exceeded above the cap;
+ * and the domain itself holds the value (the pivot ANDed with domain= finds it). */
 static void check_vc(pv_ctx_t *c, const cJSON *vcj) {
     if (!cJSON_IsObject(vcj)) return; /* a bare "" */
     char buf[32];
@@ -361,6 +366,9 @@ static void check_vc(pv_ctx_t *c, const cJSON *vcj) {
         CHECK_EQ_INT(count, 0);
         return;
     }
+    CHECK(count >= 1); /* at least the domain itself */
+    if (count == 1 && c->outside) c->lone++;
+    count -= c->outside;
     answer_t a = ask(W, 0, c->param, v, "page_size", "1", NULL);
     CHECK_EQ_INT(a.status, 200);
     if (count > (long)FI_WORLD_DEFAULT_MAX_RESULTS) {
@@ -391,6 +399,8 @@ static void walk(pv_ctx_t *c, const cJSON *o, const char *path) {
     const cJSON *x = get(o, key);
     const char *rest = path + klen;
     if (!x) {
+        if (get(o, "hash") && !get(o, "alt_names")) return; /* the 2022 four-key ssl_info */
+        fprintf(stderr, "  no %s in %s\n", key, c->domain);
         CHECK(x != NULL);
         return;
     }
@@ -580,24 +590,518 @@ static void test_world_enrich_has_no_count(void) {
     answer_free(&a);
 }
 
-static void test_world_outside_domain_is_deterministic_and_not_pivoted(void) {
+/* Every VC with a value, wherever it sits, except those the vendor shows with count 0. */
+static void check_counted(const cJSON *o, const char *key, int *n) {
+    if (cJSON_IsObject(o) && get(o, "value") && get(o, "count")) {
+        const cJSON *v = get(o, "value");
+        bool set = cJSON_IsNumber(v) || (cJSON_IsString(v) && *v->valuestring);
+        bool uncounted = key && (!strcmp(key, "first_seen") || !strcmp(key, "alt_names") ||
+                                 !strcmp(key, "registrar_status"));
+        if (set && !uncounted) {
+            if (num(o, "count") < 1) fprintf(stderr, "  %s: count %ld\n", key, num(o, "count"));
+            CHECK(num(o, "count") >= 1);
+            (*n)++;
+        }
+        return;
+    }
+    for (const cJSON *c = o ? o->child : NULL; c; c = c->next)
+        check_counted(c, cJSON_IsArray(o) ? key : c->string, n);
+}
+
+static void test_world_outside_domain_counts_itself(void) {
     answer_t a = ask(W, 0, "domain", "example.com", NULL);
     answer_t b = ask(W, 0, "domain", "EXAMPLE.com", NULL);
     CHECK(a.raw.len == b.raw.len && memcmp(a.raw.data, b.raw.data, a.raw.len) == 0);
-    const cJSON *r = cJSON_GetArrayItem(get(a.resp, "results"), 0);
-    CHECK_EQ_STR(get(r, "tld")->valuestring, "com");
-    /* its name server count is a universe count, and the pivot does not return it */
-    const cJSON *ns = cJSON_GetArrayItem(get(r, "name_server"), 0);
-    if (ns) {
-        const char *host = get(get(ns, "host"), "value")->valuestring;
-        answer_t p = ask(W, 0, "nameserver_host", host, "page_size", "500", NULL);
-        long total = num(p.resp, "total_count");
-        if (total >= 0) CHECK_EQ_INT(total, num(get(ns, "host"), "count"));
-        CHECK(strstr(p.raw.data, "\"domain\":\"example.com\"") == NULL);
-        answer_free(&p);
-    }
+    CHECK_EQ_STR(get(cJSON_GetArrayItem(get(a.resp, "results"), 0), "tld")->valuestring, "com");
     answer_free(&a);
     answer_free(&b);
+    /* Names irisgate's tests use, and more: "count = number of domains sharing that exact
+     * value" includes the domain itself, and only the universe domains come back from the
+     * pivot (an outside name is not enumerable), so the pivot finds count - 1. */
+    pv_ctx_t c = {.outside = 1};
+    int counted = 0;
+    for (int i = 0; i < 40; i++) {
+        char n[64];
+        if (i == 0)
+            snprintf(n, sizeof(n), "example-one.com");
+        else
+            snprintf(n, sizeof(n), "outside-%d.example.org", i);
+        a = ask(W, 0, "domain", n, "parsed_whois", "true", "parsed_domain_rdap", "true", NULL);
+        const cJSON *r = cJSON_GetArrayItem(get(a.resp, "results"), 0);
+        CHECK_EQ_STR(get(r, "domain")->valuestring, n);
+        check_counted(r, NULL, &counted);
+        c.domain = n;
+        for (size_t p = 0; p < sizeof(pivots) / sizeof(pivots[0]); p++) {
+            c.param = pivots[p].param;
+            walk(&c, r, pivots[p].path);
+        }
+        /* its own IP: its pivot does not list it */
+        const cJSON *ip = cJSON_GetArrayItem(get(r, "ip"), 0);
+        if (ip) {
+            answer_t pv = ask(W, 0, "ip", get(get(ip, "address"), "value")->valuestring,
+                              "page_size", "500", NULL);
+            char needle[96];
+            snprintf(needle, sizeof(needle), "\"domain\":\"%s\"", n);
+            CHECK(strstr(pv.raw.data, needle) == NULL);
+            answer_free(&pv);
+        }
+        answer_free(&a);
+    }
+    fprintf(stderr, "  %d counts >= 1, %d pivots checked, %d values only the outside name holds\n",
+            counted, c.checked, c.lone);
+    CHECK(counted > 1000 && c.checked > 400);
+}
+
+/* ---- the other pivots ---- */
+
+/* total_count of a one-parameter pivot (-1 when over the cap). */
+static long pivot_total(fi_world_t *w, const char *k, const char *v) {
+    answer_t a = ask(w, 0, k, v, "page_size", "1", NULL);
+    CHECK_EQ_INT(a.status, 200);
+    long t = cJSON_IsTrue(get(a.resp, "limit_exceeded")) ? -1 : num(a.resp, "total_count");
+    answer_free(&a);
+    return t;
+}
+
+static long pivot_with_domain(fi_world_t *w, const char *k, const char *v, const char *domain) {
+    answer_t a = ask(w, 0, k, v, "domain", domain, NULL);
+    long t = num(a.resp, "total_count");
+    answer_free(&a);
+    return t;
+}
+
+/* The first universe domain (from 0) whose result has a VC at key[] (a list) or key.sub[]. */
+static const cJSON *find_result(answer_t *a, const char *key, const char *sub, char *name) {
+    for (uint32_t i = 0; i < 2000; i++) {
+        name_of(i, name);
+        *a = ask(W, 0, "domain", name, "parsed_domain_rdap", "true", NULL);
+        const cJSON *r = cJSON_GetArrayItem(get(a->resp, "results"), 0);
+        const cJSON *x = get(r, key);
+        if (sub) {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, x) {
+                if (cJSON_GetArraySize(get(e, sub)) > 0) return r;
+            }
+        } else if (cJSON_GetArraySize(x) > 0 ||
+                   (cJSON_IsObject(x) && *vc_text(x, (char[32]){0}, 32))) {
+            return r;
+        }
+        answer_free(a);
+    }
+    CHECK(!"no domain with that field");
+    return NULL;
+}
+
+static void test_world_iana_id_pivots_on_the_registrar(void) {
+    int checked = 0;
+    for (uint32_t i = 0; i < 400 && checked < 8; i += 13) {
+        char n[64];
+        name_of(i, n);
+        answer_t a = ask(W, 0, "domain", n, "parsed_domain_rdap", "true", NULL);
+        const cJSON *r = cJSON_GetArrayItem(get(a.resp, "results"), 0);
+        const cJSON *reg = get(r, "registrar");
+        const cJSON *iana = get(get(r, "parsed_domain_rdap"), "registrar_iana_id");
+        const char *id = get(iana, "value")->valuestring;
+        if (!cJSON_IsObject(reg) || !*id) {
+            answer_free(&a);
+            continue;
+        }
+        const char *name = get(reg, "value")->valuestring;
+        long total = pivot_total(W, "iana_id", id);
+        CHECK_EQ_INT(total, num(iana, "count"));
+        CHECK_EQ_INT(total, pivot_total(W, "registrar", name));
+        CHECK_EQ_INT(pivot_with_domain(W, "iana_id", id, n), 1);
+        /* every result of the pivot has that IANA id in its RDAP record */
+        answer_t p =
+            ask(W, 0, "iana_id", id, "parsed_domain_rdap", "true", "page_size", "100", NULL);
+        const cJSON *x;
+        cJSON_ArrayForEach(x, get(p.resp, "results")) {
+            CHECK_EQ_STR(
+                get(get(get(x, "parsed_domain_rdap"), "registrar_iana_id"), "value")->valuestring,
+                id);
+            CHECK_EQ_STR(get(get(x, "registrar"), "value")->valuestring, name);
+        }
+        answer_free(&p);
+        answer_free(&a);
+        checked++;
+    }
+    CHECK(checked >= 5);
+    CHECK_EQ_INT(pivot_total(W, "iana_id", "999999"), 0);
+}
+
+static void test_world_historical_registrant_is_the_registrant(void) {
+    int checked = 0;
+    for (uint32_t i = 1; i < 3000 && checked < 6; i += 37) {
+        char n[64];
+        name_of(i, n);
+        answer_t a = ask(W, 0, "domain", n, NULL);
+        const char *reg =
+            get(get(cJSON_GetArrayItem(get(a.resp, "results"), 0), "registrant_name"), "value")
+                ->valuestring;
+        long count =
+            num(get(cJSON_GetArrayItem(get(a.resp, "results"), 0), "registrant_name"), "count");
+        if (!*reg || count > 500) {
+            answer_free(&a);
+            continue;
+        }
+        CHECK_EQ_INT(pivot_total(W, "historical_registrant", reg), count);
+        CHECK_EQ_INT(pivot_with_domain(W, "historical_registrant", reg, n), 1);
+        answer_t p = ask(W, 0, "historical_registrant", reg, "page_size", "500", NULL);
+        const cJSON *x;
+        cJSON_ArrayForEach(x, get(p.resp, "results"))
+            CHECK(strcasecmp(get(get(x, "registrant_name"), "value")->valuestring, reg) == 0);
+        answer_free(&p);
+        answer_free(&a);
+        checked++;
+    }
+    CHECK(checked >= 3);
+}
+
+static void test_world_ssl_alt_names_pivot(void) {
+    answer_t a;
+    char n[64];
+    const cJSON *r = find_result(&a, "ssl_info", "alt_names", n);
+    if (!r) return;
+    int checked = 0;
+    const cJSON *cert;
+    cJSON_ArrayForEach(cert, get(r, "ssl_info")) {
+        const cJSON *alt;
+        int k = 0;
+        cJSON_ArrayForEach(alt, get(cert, "alt_names")) {
+            const char *v = get(alt, "value")->valuestring;
+            CHECK_EQ_INT(num(alt, "count"), 0); /* as recorded: alt names are not counted */
+            long total = pivot_total(W, "ssl_alt_names", v);
+            CHECK(total >= 1);
+            /* the first alt name is the CN: the same certificates, the same domains */
+            if (k++ == 0)
+                CHECK_EQ_INT(total,
+                             pivot_total(W, "ssl_common_name",
+                                         get(get(cert, "common_name"), "value")->valuestring));
+            CHECK_EQ_INT(pivot_with_domain(W, "ssl_alt_names", v, n), 1);
+            answer_t p = ask(W, 0, "ssl_alt_names", v, "page_size", "100", NULL);
+            const cJSON *x;
+            cJSON_ArrayForEach(x, get(p.resp, "results")) {
+                bool has = false;
+                const cJSON *c2, *a2;
+                cJSON_ArrayForEach(c2, get(x, "ssl_info")) {
+                    cJSON_ArrayForEach(a2, get(c2, "alt_names")) {
+                        has |= strcasecmp(get(a2, "value")->valuestring, v) == 0;
+                    }
+                    /* the 2022 four-key shape shows the same certificate without its alt
+                     * names: its subject is the one of the certificate asked about */
+                    if (!get(c2, "alt_names"))
+                        has |= strcmp(get(get(c2, "subject"), "value")->valuestring,
+                                      get(get(cert, "subject"), "value")->valuestring) == 0;
+                }
+                CHECK(has);
+            }
+            answer_free(&p);
+            checked++;
+        }
+    }
+    CHECK(checked >= 2);
+    answer_free(&a);
+}
+
+static void test_world_ga4_under_both_names(void) {
+    int checked = 0;
+    for (uint32_t i = 0; i < N_DOMAINS && checked < 5; i += 11) {
+        char n[64];
+        name_of(i, n);
+        answer_t a = ask(W, 0, "domain", n, NULL);
+        const cJSON *code =
+            cJSON_GetArrayItem(get(cJSON_GetArrayItem(get(a.resp, "results"), 0), "ga4"), 0);
+        if (code) {
+            const char *v = get(code, "value")->valuestring;
+            CHECK(strncmp(v, "G-", 2) == 0);
+            long count = num(code, "count");
+            CHECK_EQ_INT(pivot_total(W, "google_analytics_4", v), count);
+            CHECK_EQ_INT(pivot_total(W, "ga4", v), count);
+            CHECK_EQ_INT(pivot_with_domain(W, "google_analytics_4", v, n), 1);
+            answer_t x = ask(W, 0, "google_analytics_4", v, "page_size", "500", NULL);
+            answer_t y = ask(W, 0, "ga4", v, "page_size", "500", NULL);
+            CHECK(cJSON_GetArraySize(get(x.resp, "results")) ==
+                  cJSON_GetArraySize(get(y.resp, "results")));
+            answer_free(&x);
+            answer_free(&y);
+            checked++;
+        }
+        answer_free(&a);
+    }
+    CHECK_EQ_INT(checked, 5);
+}
+
+static void test_world_search_hash_is_a_stable_pivot(void) {
+    static const char *const tokens[] = {"6f1f7ad3c1ba4b1e9b0c3c3d2c8e9f00", "a1b2c3d4", "x",
+                                         "0000000000000000", "Export-From-Iris-UI"};
+    long totals[5];
+    int distinct = 0;
+    for (int i = 0; i < 5; i++) {
+        answer_t a = ask(W, 0, "search_hash", tokens[i], "page_size", "50", NULL);
+        answer_t b = ask(W, 0, "search_hash", tokens[i], "page_size", "50", NULL);
+        CHECK_EQ_INT(a.status, 200);
+        CHECK(a.raw.len == b.raw.len && memcmp(a.raw.data, b.raw.data, a.raw.len) == 0);
+        totals[i] =
+            cJSON_IsTrue(get(a.resp, "limit_exceeded")) ? 100000 : num(a.resp, "total_count");
+        CHECK(totals[i] >= 1);
+        bool seen = false;
+        for (int j = 0; j < i; j++)
+            seen |= totals[j] == totals[i];
+        distinct += !seen;
+        answer_free(&a);
+        answer_free(&b);
+    }
+    CHECK(distinct >= 2); /* another token, another search */
+}
+
+/* ---- WHOIS free text ---- */
+
+/* The WHOIS text of each domain of a world, read from its Investigate answer (the fields
+ * docs/fakeiris.md lists), joined by '\n'; and the digits of its phones and faxes. */
+typedef struct {
+    char name[64];
+    ig_buf_t text, digits;
+} whois_doc_t;
+
+static void add_text(whois_doc_t *d, const cJSON *vc, bool phone) {
+    const char *v = cJSON_IsObject(vc) ? get(vc, "value")->valuestring : NULL;
+    if (!v || !*v) return;
+    ig_buf_puts(&d->text, v);
+    ig_buf_putc(&d->text, '\n');
+    if (phone) {
+        for (const char *p = v; *p; p++)
+            if (*p >= '0' && *p <= '9') ig_buf_putc(&d->digits, *p);
+        ig_buf_putc(&d->digits, '\n');
+    }
+}
+
+static whois_doc_t *whois_docs(fi_world_t *w, uint32_t n) {
+    whois_doc_t *docs = calloc(n, sizeof(*docs));
+    static const char *const cs[] = {"admin_contact", "billing_contact", "registrant_contact",
+                                     "technical_contact"};
+    static const char *const fs[] = {"name",   "org",     "street", "city", "state",
+                                     "postal", "country", "phone",  "fax"};
+    char list[100 * 64];
+    for (uint32_t base = 0; base < n; base += 100) {
+        size_t at = 0;
+        for (uint32_t i = base; i < base + 100 && i < n; i++) {
+            CHECK_EQ_INT(fi_world_domain_name(w, i, docs[i].name, 64), IG_OK);
+            at +=
+                (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", at ? "," : "", docs[i].name);
+        }
+        answer_t a = ask(w, 0, "domain", list, NULL);
+        const cJSON *r;
+        uint32_t i = base;
+        cJSON_ArrayForEach(r, get(a.resp, "results")) {
+            whois_doc_t *d = &docs[i++];
+            ig_buf_puts(&d->text, "\n");
+            ig_buf_puts(&d->digits, "\n");
+            for (int c = 0; c < 4; c++) {
+                for (int f = 0; f < 9; f++)
+                    add_text(d, get(get(r, cs[c]), fs[f]), f >= 7);
+                const cJSON *e;
+                cJSON_ArrayForEach(e, get(get(r, cs[c]), "email")) add_text(d, e, false);
+            }
+            const cJSON *e;
+            cJSON_ArrayForEach(e, get(r, "additional_whois_email")) add_text(d, e, false);
+            add_text(d, get(r, "registrar"), false);
+        }
+        answer_free(&a);
+    }
+    return docs;
+}
+
+static bool doc_has(const whois_doc_t *d, const char *word) {
+    if (strcasestr(d->text.data, word)) return true;
+    char digits[64];
+    size_t m = 0;
+    for (const char *p = word; *p; p++) {
+        if (*p >= '0' && *p <= '9' && m < 63)
+            digits[m++] = *p;
+        else if (!strchr("+.-()", *p))
+            return false;
+    }
+    digits[m] = '\0';
+    return m && strstr(d->digits.data, digits);
+}
+
+/* The domains a free-text pivot returns, all pages, as a 0/1 map over the universe. */
+static long pivot_set(fi_world_t *w, const char *k, const char *v, uint8_t *in, uint32_t n) {
+    memset(in, 0, n);
+    long total = -1;
+    char pos[40] = "";
+    for (int pages = 0; pages < 100; pages++) {
+        answer_t a = *pos ? ask(w, 0, k, v, "page_size", "500", "position", pos, NULL)
+                          : ask(w, 0, k, v, "page_size", "500", NULL);
+        CHECK_EQ_INT(a.status, 200);
+        if (cJSON_IsTrue(get(a.resp, "limit_exceeded"))) {
+            answer_free(&a);
+            return -1;
+        }
+        total = num(a.resp, "total_count");
+        const cJSON *r;
+        cJSON_ArrayForEach(r, get(a.resp, "results")) {
+            const char *d = get(r, "domain")->valuestring;
+            int64_t i = fi_world_domain_index(w, d, strlen(d));
+            CHECK(i >= 0);
+            if (i >= 0) in[i] = 1;
+        }
+        const cJSON *p = get(a.resp, "position");
+        if (p) snprintf(pos, sizeof(pos), "%s", p->valuestring);
+        answer_free(&a);
+        if (!p) break;
+    }
+    return total;
+}
+
+static void test_world_whois_is_free_text_over_the_record(void) {
+    enum { N = 3000 };
+    fi_world_opts_t o = {.seed = 7, .ndomains = N};
+    fi_world_t *w = NULL;
+    CHECK_EQ_INT(fi_world_new(&o, &w), IG_OK);
+    if (!w) return;
+    whois_doc_t *docs = whois_docs(w, N);
+    static uint8_t got[N], got2[N];
+    /* words as a user would type them: parts of fields, in any case */
+    static const char *const words[] = {
+        "reykjavik", "KALKOFNSVEGUR", "cheap",  "Markmonitor", "gmail.com", "select request",
+        "privacy",   "Tempe",         "+1.480", "4806242599",  "llc",       "abuse@",
+        "ionos se",  "Smith",         "de",     "M4K",         "zzzqqq",    "@outlook",
+        "jomax",     "cloudflare",    "awsdns"};
+    int nonempty = 0;
+    for (size_t wi = 0; wi < sizeof(words) / sizeof(words[0]); wi++) {
+        /* a phrase is its words ANDed */
+        char copy[64];
+        snprintf(copy, sizeof(copy), "%s", words[wi]);
+        char *parts[4];
+        int np = 0;
+        for (char *t = strtok(copy, " "); t && np < 4; t = strtok(NULL, " "))
+            parts[np++] = t;
+        long want = 0;
+        for (uint32_t i = 0; i < N; i++) {
+            bool all = true;
+            for (int k = 0; k < np; k++)
+                all &= doc_has(&docs[i], parts[k]);
+            want += all;
+        }
+        long total = pivot_set(w, "whois", words[wi], got, N);
+        if (want > (long)FI_WORLD_DEFAULT_MAX_RESULTS) {
+            CHECK_EQ_INT(total, -1);
+            continue;
+        }
+        if (total != want)
+            fprintf(stderr, "  whois=%s: %ld, expected %ld\n", words[wi], total, want);
+        CHECK_EQ_INT(total, want);
+        for (uint32_t i = 0; i < N; i++) {
+            bool all = true;
+            for (int k = 0; k < np; k++)
+                all &= doc_has(&docs[i], parts[k]);
+            if (all != (got[i] == 1)) {
+                fprintf(stderr, "  whois=%s: %s %s\n", words[wi], docs[i].name,
+                        all ? "missing" : "extra");
+                CHECK(all == (got[i] == 1));
+                break;
+            }
+        }
+        nonempty += want > 0;
+        /* no history in the world: the historical free text is the current record */
+        CHECK_EQ_INT(pivot_set(w, "historical_free_text", words[wi], got2, N), total);
+        CHECK(memcmp(got, got2, N) == 0);
+        /* one domain asked by name with the same text */
+        for (uint32_t i = 0; i < N && want; i++)
+            if (got[i]) {
+                answer_t a = ask(w, 0, "whois", words[wi], "domain", docs[i].name, NULL);
+                CHECK_EQ_INT(num(a.resp, "total_count"), 1);
+                answer_free(&a);
+                break;
+            }
+    }
+    CHECK(nonempty >= 12);
+    /* case does not matter */
+    CHECK_EQ_INT(pivot_set(w, "whois", "REYKJAVIK", got2, N),
+                 pivot_set(w, "whois", "reykjavik", got, N));
+    for (uint32_t i = 0; i < N; i++)
+        free(docs[i].text.data), free(docs[i].digits.data);
+    free(docs);
+    /* outside the universe: its own record, by name */
+    answer_t a = ask(w, 0, "domain", "example-one.com", NULL);
+    const cJSON *r = cJSON_GetArrayItem(get(a.resp, "results"), 0);
+    const cJSON *reg = get(r, "registrar");
+    if (cJSON_IsObject(reg)) {
+        char part[8];
+        snprintf(part, sizeof(part), "%.5s", get(reg, "value")->valuestring);
+        CHECK_EQ_INT(pivot_with_domain(w, "whois", part, "example-one.com"), 1);
+    }
+    CHECK_EQ_INT(pivot_with_domain(w, "whois", "zzzqqq", "example-one.com"), 0);
+    answer_free(&a);
+    fi_world_free(w);
+}
+
+/* ---- the xml and html formats, on texts the answers never hold ---- */
+
+static void check_render(fi_format_t f, const char *json, const char *want) {
+    ig_buf_t b = {0};
+    CHECK_EQ_INT(fi_format_render(f, json, strlen(json), &b), IG_OK);
+    CHECK(b.data != NULL);
+    if (!b.data) return;
+    const char *body = b.data;
+    static const char head[] = "<html><head><title>DomainTools API</title>";
+    if (f == FI_FMT_XML) {
+        static const char prolog[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+        CHECK(strncmp(body, prolog, sizeof(prolog) - 1) == 0);
+        body += strncmp(body, prolog, sizeof(prolog) - 1) == 0 ? sizeof(prolog) - 1 : 0;
+    } else {
+        const char *start = strstr(body, "<body>");
+        CHECK(strncmp(body, head, sizeof(head) - 1) == 0 && start);
+        body = start ? start + 6 : body;
+        const char *end = strstr(body, "</body>");
+        if (end) b.len = (size_t)(end - b.data), b.data[b.len] = '\0';
+    }
+    CHECK_EQ_STR(body, want);
+    ig_buf_free(&b);
+}
+
+static void test_format_xml_and_html_conventions(void) {
+    /* members are elements, arrays repeat their key, empty arrays vanish, null is empty */
+    check_render(FI_FMT_XML,
+                 "{\"response\":{\"n\":[1,2],\"e\":[],\"o\":{},\"z\":null,\"b\":true,"
+                 "\"f\":71.50,\"big\":1727740800123,\"m\":[[1],[]],\"s\":\"\"}}",
+                 "<whoisapi><response><n>1</n><n>2</n><o></o><z/><b>true</b><f>71.50</f>"
+                 "<big>1727740800123</big><m><item>1</item></m><m></m><s></s></response>"
+                 "</whoisapi>");
+    /* escapes decoded, markup escaped, what XML cannot carry replaced */
+    check_render(FI_FMT_XML,
+                 "{\"t\":\"a & b <c> \\\"d\\\" \\/ \\u00e9 \\ud83d\\ude00 \\u0001 \\ud800x\"}",
+                 "<whoisapi><t>a &amp; b &lt;c&gt; \"d\" / \xc3\xa9 \xf0\x9f\x98\x80 \xef\xbf\xbd "
+                 "\xef\xbf\xbdx</t></whoisapi>");
+    /* keys that are no XML names */
+    check_render(FI_FMT_XML, "{\"1st\":1,\"a b\":2,\"\":3,\"x-y.z\":4}",
+                 "<whoisapi><_1st>1</_1st><a_b>2</a_b><_>3</_><x-y.z>4</x-y.z></whoisapi>");
+    check_render(FI_FMT_HTML, "{\"a\":[1,{\"k\":\"<v>\"}],\"e\":[],\"n\":null}",
+                 "<table><tr><th>a</th><td><ol><li>1</li><li><table><tr><th>k</th><td>&lt;v&gt;"
+                 "</td></tr></table></li></ol></td></tr><tr><th>e</th><td><ol></ol></td></tr>"
+                 "<tr><th>n</th><td></td></tr></table>");
+    /* not JSON, or nested past the bound: an error, not a crash */
+    static const char *const bad[] = {"{\"a\":", "{\"a\" 1}",       "[1,2", "{\"a\":tru}",
+                                      "\"x",     "{\"a\":\"\\q\"}", "{} x", ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ig_buf_t b = {0};
+        CHECK_EQ_INT(fi_format_render(FI_FMT_XML, bad[i], strlen(bad[i]), &b), IG_EINVAL);
+        CHECK_EQ_INT(fi_format_render(FI_FMT_HTML, bad[i], strlen(bad[i]), &b), IG_EINVAL);
+        ig_buf_free(&b);
+    }
+    char deep[600];
+    size_t at = 0;
+    for (int i = 0; i < 100; i++)
+        at += (size_t)snprintf(deep + at, sizeof(deep) - at, "{\"a\":");
+    ig_buf_t b = {0};
+    CHECK_EQ_INT(fi_format_render(FI_FMT_XML, deep, at, &b), IG_EINVAL);
+    ig_buf_free(&b);
+    fi_format_t f;
+    CHECK(fi_format_parse(NULL, &f) == IG_OK && f == FI_FMT_JSON);
+    CHECK(fi_format_parse("XML", &f) == IG_OK && f == FI_FMT_XML);
+    CHECK(fi_format_parse("Html", &f) == IG_OK && f == FI_FMT_HTML);
+    CHECK_EQ_INT(fi_format_parse("jsonl", &f), IG_EINVAL);
 }
 
 static void check_400(answer_t a) {
@@ -741,7 +1245,14 @@ int main(void) {
     RUN(test_world_pages_cover_every_match_once);
     RUN(test_world_limit_exceeded_over_the_cap);
     RUN(test_world_enrich_has_no_count);
-    RUN(test_world_outside_domain_is_deterministic_and_not_pivoted);
+    RUN(test_world_outside_domain_counts_itself);
+    RUN(test_world_iana_id_pivots_on_the_registrar);
+    RUN(test_world_historical_registrant_is_the_registrant);
+    RUN(test_world_ssl_alt_names_pivot);
+    RUN(test_world_ga4_under_both_names);
+    RUN(test_world_search_hash_is_a_stable_pivot);
+    RUN(test_world_whois_is_free_text_over_the_record);
+    RUN(test_format_xml_and_html_conventions);
     RUN(test_world_malformed_questions_are_400);
     RUN(test_world_shape_variations_occur);
     RUN(test_world_filters_narrow_a_pivot);

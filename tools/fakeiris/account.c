@@ -123,6 +123,8 @@ static void roll(usage_t *u, int64_t now) {
     }
 }
 
+/* The 503 texts are the recorded ones (account 2021, whois-history 2021); like every error
+ * fakeiris sends, their support URL is the current era's (fake_faults.h). */
 int fi_account_rate_body(uint32_t n, ig_buf_t *out) {
     char msg[160];
     snprintf(msg, sizeof(msg),

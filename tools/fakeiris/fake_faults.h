@@ -4,6 +4,7 @@
 #define FAKEIRIS_FAKE_FAULTS_H
 
 #include "irisgate/common.h"
+#include "irisgate/vendor.h"
 
 typedef enum {
     FI_FAULT_NONE = 0,
@@ -42,9 +43,12 @@ const char *fi_fault_mode_name(fi_fault_mode_t m);
  * rate is 0), others the vendor's envelope. */
 int fi_fault_body(int status, uint32_t rate, ig_buf_t *out, const char **content_type);
 
-/* The vendor's recorded 500 body (served as text/html). */
+/* The vendor's recorded 500 body (served as text/html), in the era fakeiris speaks for.
+ * Every error fakeiris sends carries the support URL of the current era (IG_SUPPORT_URL,
+ * "https:\/\/docs.domaintools.com", recorded from September 2025 on with the 400, 403 and
+ * 404 it also sends). The only 500s recorded (2021, 2022) are of the earlier era and say
+ * "https:\/\/www.domaintools.com\/support\/"; the rest of their bytes are kept. */
 #define FI_RECORDED_500                                                                            \
-    "{\"error\":\"Internal Error #3264\",\"resources\":{\"support\":\"https:\\/\\/"                \
-    "www.domaintools.com\\/support\\/\"}}"
+    "{\"error\":\"Internal Error #3264\",\"resources\":{\"support\":\"" IG_SUPPORT_URL "\"}}"
 
 #endif

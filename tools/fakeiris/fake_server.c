@@ -2,8 +2,8 @@
  * HTTP server completes.
  *
  * /v1 requests go through, in order: the endpoint (404), the method (405), the parameters
- * (query string merged with a form body; 400), an injected failure, the four vendor
- * credential schemes (403), the user's per-minute and monthly limits (503), and then the
+ * (query string merged with a form body; 400), the four vendor credential schemes (403), an
+ * injected failure, the user's per-minute and monthly limits (503), and then the
  * answer: a recording whose canonical question matches, byte for byte, else the synthetic
  * world, or the generated /v1/account. Answers are gzipped for clients that accept it and
  * held back --latency ms on a timer. The /_fake/ paths are the unauthenticated control
@@ -16,6 +16,7 @@
 #include "fake_server.h"
 
 #include "fake_faults.h"
+#include "fake_format.h"
 #include "fake_gzip.h"
 #include "fake_stats.h"
 #include "irisgate/auth.h"
@@ -55,6 +56,7 @@ typedef struct {
     void (*release)(void *);
     void *arg;
     int gz;    /* body is gzip-compressed */
+    fi_format_t fmt; /* the format asked for: bodies are built as JSON, then rendered */
     int v1;    /* a /v1 answer: delayed by --latency, counted in the statuses */
     int allow; /* add "Allow: GET, POST" (405) */
 } answer_t;
@@ -231,11 +233,22 @@ void fi_server_shutdown(fi_server_t *s) {
 
 /* -- building answers ------------------------------------------------------------------- */
 
-/* Makes a own b's bytes (gzipped when gz_ok); b is left empty. */
+/* Makes a own b's bytes, a JSON answer: rendered in a->fmt, then gzipped when gz_ok; b is
+ * left empty. */
 static void answer_take(answer_t *a, int status, const char *ctype, ig_buf_t *b, int gz_ok) {
     a->status = status;
     a->ctype = ctype;
     a->gz = 0;
+    if (a->fmt != FI_FMT_JSON) {
+        ig_buf_t page = {0};
+        if (fi_format_render(a->fmt, b->data ? b->data : "", b->len, &page) == IG_OK) {
+            ig_buf_free(b);
+            *b = page;
+            a->ctype = fi_format_ctype(a->fmt, ctype);
+        } else {
+            ig_buf_free(&page); /* not JSON (cannot happen): sent as it is */
+        }
+    }
     if (gz_ok && b->len) {
         ig_buf_t z = {0};
         if (fi_gzip(b->data, b->len, GZIP_LEVEL, &z) == IG_OK) {
@@ -279,11 +292,24 @@ static int parse_params(const ig_http_req_t *req, ig_params_t *out) {
     return ig_params_parse(out, req->body, req->body_len);
 }
 
+/* The canonical key of the question asked in JSON (format is only how it is written). */
+static int canon_key_without_format(ig_endpoint_t ep, const ig_params_t *canon, ig_buf_t *out) {
+    ig_params_t json = {0};
+    int rc = IG_OK;
+    for (size_t i = 0; i < canon->n && !rc; i++)
+        if (strcmp(canon->v[i].key, "format") != 0)
+            rc = ig_params_add(&json, canon->v[i].key, canon->v[i].val, canon->v[i].val_len);
+    if (!rc) rc = ig_canon_key(ep, &json, out);
+    ig_params_free(&json);
+    return rc;
+}
+
 static int is_method(const ig_http_req_t *req, const char *m) {
     return strcmp(req->method_str, m) == 0;
 }
 
-/* The answer to an authenticated, admitted question. */
+/* The answer to an authenticated, admitted question. key is the question's canonical key
+ * without its format (recordings answer every format). */
 static void answer_question(fi_server_t *s, ig_endpoint_t ep, const char *user,
                             const ig_params_t *canon, const ig_buf_t *key, int gz_ok, answer_t *a) {
     ig_buf_t b = {0};
@@ -297,6 +323,17 @@ static void answer_question(fi_server_t *s, ig_endpoint_t ep, const char *user,
         return;
     }
     const fi_replay_entry_t *e = fi_replay_find(s->replay, key->data, key->len);
+    if (e && a->fmt != FI_FMT_JSON) {
+        /* No recording in xml or html exists: rendered from the recorded JSON. */
+        ig_buf_t copy = {0};
+        if (ig_buf_append(&copy, e->body, e->body_len) != IG_OK) {
+            ig_buf_free(&copy);
+            answer_fault(s, a, 500, gz_ok);
+            return;
+        }
+        answer_take(a, 200, IG_JSON_CTYPE, &copy, gz_ok);
+        return;
+    }
     if (e) {
         /* The recording outlives the server: lent without a copy, nothing to release. */
         a->status = 200;
@@ -320,11 +357,15 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
     int gz_ok = fi_gzip_accepted(ig_http_header(req, "accept-encoding"));
     answer_t a = {.v1 = 1};
     ig_params_t raw = {0}, canon = {0};
-    ig_buf_t key = {0};
+    ig_buf_t key = {0}, jkey = {0};
     char user[64] = "";
     ig_auth_creds_t creds;
 
     fi_stats_request(s->stats, ep);
+    /* Read first, so that even a 404 or 405 comes in the format asked for. */
+    int rc = parse_params(req, &raw);
+    if (!rc && fi_format_parse(ig_params_get(&raw, "format"), &a.fmt) != IG_OK)
+        a.fmt = FI_FMT_JSON;
     if (ep == IG_EP_UNKNOWN || (!is_method(req, "GET") && !is_method(req, "POST")))
         fi_stats_last(s->stats, req->method_str, req->path, req->path_len, "", 0);
     if (ep == IG_EP_UNKNOWN) {
@@ -340,30 +381,16 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
         a.allow = 1;
         goto send;
     }
-    int rc = parse_params(req, &raw);
     if (!rc) rc = ig_canon_params(&raw, &canon);
     if (!rc) rc = ig_canon_key(ep, &canon, &key);
     fi_stats_last(s->stats, req->method_str, req->path, req->path_len, rc ? "" : key.data,
                   rc ? 0 : key.len);
+    /* A format other than json, xml or html is a question we cannot understand. */
+    if (!rc) rc = fi_format_parse(ig_params_get(&canon, "format"), &a.fmt);
+    if (!rc) rc = canon_key_without_format(ep, &canon, &jkey);
     if (rc) {
+        a.fmt = FI_FMT_JSON;
         answer_error(&a, 400, IG_MSG_MALFORMED, gz_ok);
-        goto send;
-    }
-
-    fi_fault_t f = fi_faults_next(&s->faults);
-    if (f.mode == FI_FAULT_DROP) {
-        drop_now(s, req, NULL);
-        goto done;
-    }
-    if (f.mode != FI_FAULT_NONE) {
-        answer_fault(s, &a, f.status, gz_ok);
-        if (f.mode == FI_FAULT_HANG && !s->stopping) {
-            pending_t *p = pending_new(s, req, &a, NULL, P_HANG);
-            if (p) {
-                uv_timer_start(&p->timer, on_hang_tick, 1000, 1000);
-                goto done;
-            }
-        }
         goto send;
     }
 
@@ -377,6 +404,25 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
     snprintf(user, sizeof(user), "%s", creds.username);
     fi_stats_user(s->stats, creds.username);
 
+    /* Planned and random failures stand for the vendor failing an admitted caller, so they
+     * come after the credentials: a refused request neither spends nor sees one. */
+    fi_fault_t f = fi_faults_next(&s->faults);
+    if (f.mode == FI_FAULT_DROP) {
+        drop_now(s, req, user);
+        goto done;
+    }
+    if (f.mode != FI_FAULT_NONE) {
+        answer_fault(s, &a, f.status, gz_ok);
+        if (f.mode == FI_FAULT_HANG && !s->stopping) {
+            pending_t *p = pending_new(s, req, &a, user, P_HANG);
+            if (p) {
+                uv_timer_start(&p->timer, on_hang_tick, 1000, 1000);
+                goto done;
+            }
+        }
+        goto send;
+    }
+
     fi_product_t prod = ep == IG_EP_ACCOUNT  ? FI_PROD_ACCOUNT
                         : ep == IG_EP_ENRICH ? FI_PROD_ENRICH
                                              : FI_PROD_INVESTIGATE;
@@ -387,7 +433,7 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
         answer_take(&a, st, IG_JSON_CTYPE, &err, gz_ok);
         goto send;
     }
-    answer_question(s, ep, creds.username, &canon, &key, gz_ok, &a);
+    answer_question(s, ep, creds.username, &canon, &jkey, gz_ok, &a);
 
 send:
     deliver(s, req, &a, user);
@@ -395,6 +441,7 @@ done:
     ig_params_free(&raw);
     ig_params_free(&canon);
     ig_buf_free(&key);
+    ig_buf_free(&jkey);
 }
 
 /* -- /_fake: the control plane ---------------------------------------------------------- */

@@ -5,8 +5,11 @@
  *   - domain= is answered in request order, duplicates dropped, malformed names listed in
  *     missing_domains, outside names profiled and checked like any other;
  *   - pivots answer universe domains only, ascending by index unless sort_by;
- *   - whois / historical_free_text: any WHOIS field (contact name, org, street, email,
- *     phone, registrant, registrar) equal to the text, ignoring case;
+ *   - whois / historical_free_text: every word of the text (split at white space) occurs,
+ *     ignoring case, in the domain's WHOIS text (whois_text.c); the world keeps no history,
+ *     so the historical pivots search the current record;
+ *   - domain= with a pivot: a named domain matches when its profile holds the value (by
+ *     its rendering, so an outside domain matches values no universe domain holds);
  *   - search_hash: a deterministic pivot on one value of a domain chosen by the token;
  *   - *_within filters count from the world's fixed "now" (2025-10-01);
  *   - position: 32 hex digits, a hash of the question and the page offset, so a token of
@@ -86,14 +89,26 @@ static const base_def_t bases[] = {
 };
 #define NBASES (sizeof(bases) / sizeof(bases[0]))
 
-/* One base parameter: the values it accepts (any of) and their domains in the universe. */
+/* How a term tests one profile (domain= questions). */
+enum {
+    M_IDS,   /* holds one of the (kind, id) alternatives */
+    M_VALUE, /* holds a value of kind vk rendering as val (ignoring case) */
+    M_TEXT   /* its WHOIS text holds the word val */
+};
+
+/* One base parameter (or one word of a free text): the values it accepts (any of) and their
+ * domains in the universe. */
 typedef struct {
     fi_kind_t k[MAX_ALT];
     uint32_t id[MAX_ALT];
     int nalt;
+    uint8_t match;
+    fi_kind_t vk;
+    char val[512];
+    size_t vlen;
     const uint32_t *list; /* ascending universe indices */
     uint32_t n;
-    uint32_t *own; /* list when it had to be built (a union) */
+    uint32_t *own; /* list when it had to be built (a union, a text search) */
 } term_t;
 
 typedef struct {
@@ -286,8 +301,19 @@ static int cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* The term's domain list: one index slice, or the sorted union of several. */
+/* The term's domain list: one index slice, the sorted union of several, or the domains a
+ * word of free text finds. */
 static int term_list(const fi_world_t *w, term_t *t) {
+    if (t->match == M_TEXT) {
+        int rc = fi_whois_word_domains(w, t->val, t->vlen, &t->own, &t->n);
+        t->list = t->own;
+        return rc;
+    }
+    if (t->nalt == 0) {
+        t->list = NULL;
+        t->n = 0;
+        return IG_OK;
+    }
     if (t->nalt == 1) {
         t->list = fi_list(w, t->k[0], t->id[0], &t->n);
         return IG_OK;
@@ -343,8 +369,26 @@ static void term_search_hash(const fi_world_t *w, const char *s, size_t n, term_
     free(d);
 }
 
+/* A pivot on one value of kind k: the id holding it in the universe (if any), and the
+ * value itself for profiles outside it. */
 static void lookup_into(const fi_world_t *w, fi_kind_t k, const char *s, size_t n, term_t *t) {
     term_add(t, k, fi_lookup(w, k, s, n));
+    if (n >= sizeof(t->val)) return; /* longer than any value: matches nothing */
+    t->match = M_VALUE;
+    t->vk = k;
+    memcpy(t->val, s, n);
+    t->val[n] = '\0';
+    t->vlen = n;
+}
+
+/* One word of a free-text pivot. */
+static bool text_term(const char *s, size_t n, term_t *t) {
+    if (n >= sizeof(t->val)) return false;
+    t->match = M_TEXT;
+    memcpy(t->val, s, n);
+    t->val[n] = '\0';
+    t->vlen = n;
+    return true;
 }
 
 /* Fills the term of base parameter def from its value; false for a malformed value. */
@@ -395,22 +439,6 @@ static bool make_term(const fi_world_t *w, const base_def_t *def, const char *s,
                 return false;
         }
         if (m) lookup_into(w, def->kind, buf, m, t);
-        return true;
-    }
-    case T_FREE: {
-        static const fi_kind_t ks[] = {K_C_NAME,   K_C_ORG,   K_C_STREET, K_EMAIL,
-                                       K_REG_NAME, K_REG_ORG, K_REGISTRAR};
-        for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++)
-            lookup_into(w, ks[i], s, n, t);
-        size_t m = 0;
-        bool digits_only = n > 0;
-        for (size_t i = 0; i < n && m < sizeof(buf) - 1; i++) {
-            if (s[i] >= '0' && s[i] <= '9')
-                buf[m++] = s[i];
-            else if (!strchr("+.-() ", s[i]))
-                digits_only = false;
-        }
-        if (digits_only && m) lookup_into(w, K_C_PHONE, buf, m, t);
         return true;
     }
     case T_HASH:
@@ -674,8 +702,9 @@ static uint64_t question_hash(const q_t *q) {
     for (size_t i = 0; i < q->p->n; i++) {
         const ig_param_t *pp = &q->p->v[i];
         if (ig_canon_ignored(pp->key) || ig_params_find(q->p, pp->key) != pp) continue;
+        /* a position is good for any page size and any format of the same question */
         if (!strcmp(pp->key, "position") || !strcmp(pp->key, "next") ||
-            !strcmp(pp->key, "page_size"))
+            !strcmp(pp->key, "page_size") || !strcmp(pp->key, "format"))
             continue;
         h += fi_mix64(fi_hash_ci(pp->key, strlen(pp->key)) * 31 +
                       fi_hash_ci(pp->val, strlen(pp->val)));
@@ -815,7 +844,27 @@ static bool in_list(const uint32_t *l, uint32_t n, uint32_t x) {
     return lo < n && l[lo] == x;
 }
 
+typedef struct {
+    const fi_world_t *w;
+    const term_t *t;
+    bool found;
+} vmatch_t;
+
+static void vmatch_pair(void *ctx, fi_kind_t k, uint32_t id) {
+    vmatch_t *m = ctx;
+    if (m->found || k != m->t->vk) return;
+    char buf[512];
+    size_t n = fi_value(m->w, k, id, buf, sizeof(buf));
+    m->found = fi_eq_ci(buf, n, m->t->val, m->t->vlen);
+}
+
 static bool term_holds(const fi_world_t *w, const term_t *t, const fi_dom_t *d) {
+    if (t->match == M_TEXT) return fi_whois_word_in_profile(w, d, t->val, t->vlen);
+    if (t->match == M_VALUE) {
+        vmatch_t m = {w, t, false};
+        fi_profile_pairs(w, d, vmatch_pair, &m);
+        return m.found;
+    }
     for (int a = 0; a < t->nalt; a++)
         if (fi_profile_has(w, d, t->k[a], t->id[a])) return true;
     return false;
@@ -826,7 +875,7 @@ static int match_pivot(q_t *q, vec_t *m, uint32_t cap, fi_dom_t *scratch) {
     const fi_world_t *w = q->w;
     int best = 0;
     for (int t = 0; t < q->nterms; t++) {
-        if (!q->terms[t].nalt) return IG_OK;
+        if (!q->terms[t].n) return IG_OK;
         if (q->terms[t].n < q->terms[best].n) best = t;
     }
     const term_t *b = &q->terms[best];
@@ -1051,10 +1100,24 @@ static int run(q_t *q, int *status) {
     } else {
         for (size_t b = 0; b < NBASES; b++) {
             if (!(s = param(q, bases[b].param, &n)) || !n) continue;
+            q->any_base = true;
+            if (bases[b].type == T_FREE) {
+                for (size_t i = 0; i < n;) {
+                    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+                        i++;
+                    size_t j = i;
+                    while (j < n && s[j] != ' ' && s[j] != '\t')
+                        j++;
+                    if (j == i) break;
+                    if (q->nterms == MAX_TERMS || !text_term(s + i, j - i, &q->terms[q->nterms++]))
+                        return bad(q->out, status);
+                    i = j;
+                }
+                continue;
+            }
             if (q->nterms == MAX_TERMS) return bad(q->out, status);
             term_t *t = &q->terms[q->nterms++];
             if (!make_term(w, &bases[b], s, n, t)) return bad(q->out, status);
-            q->any_base = true;
         }
         if (!q->any_base) return bad(q->out, status);
         if (!parse_filters(q)) return bad(q->out, status);
@@ -1083,8 +1146,9 @@ static int run(q_t *q, int *status) {
         if ((s = param(q, "position", &n)) && n && !untoken(q, s, n, &q->offset))
             return bad(q->out, status);
     }
-    for (int t = 0; t < q->nterms; t++)
-        if (q->terms[t].nalt && term_list(w, &q->terms[t])) return IG_ENOMEM;
+    /* domain= questions test each named profile instead (match_domains) */
+    for (int t = 0; t < q->nterms && !q->has_domains; t++)
+        if (term_list(w, &q->terms[t])) return IG_ENOMEM;
 
     fi_dom_t *d = malloc(sizeof(*d));
     vec_t m = {0};

@@ -661,9 +661,10 @@ static int build_tables(fi_world_t *w) {
             w->privacy_postal[i] = 1 + sp;
         }
     }
+    TRY(fi_postal_canon_build(w));
     for (uint32_t i = 0; i < fi_nprivacy; i++)
         if (w->privacy_postal[i] == FI_NONE)
-            w->privacy_postal[i] = 1 + w->postal_sp.n + w->privacy_city[i] * 20;
+            w->privacy_postal[i] = w->postal_canon[w->privacy_city[i] * 20];
     /* the special names and orgs of the privacy services sit at fixed offsets */
     for (uint32_t i = 0; i < fi_nprivacy; i++)
         if (strcmp(fi_name_special[4 + i], fi_privacy[i].name) != 0 ||
@@ -947,6 +948,7 @@ void fi_world_free(fi_world_t *w) {
     fi_strtab_free(&w->hosts);
     free(w->xemail_apex);
     free(w->privacy_postal);
+    free(w->postal_canon);
     free(w->privacy_city);
     free(w->registrar_email);
     free(w->registrar_form);

@@ -1,7 +1,7 @@
 /* world_int.h — private to the synthetic world: world.c (universe, names, indices),
  * world_data.c (the fixed tables), world_strtab.c (interned strings), world_values.c (value
- * spaces: id → string), profile.c (a domain's profile), world_render.c (one result as JSON)
- * and search.c (questions and answers).
+ * spaces: id → string), profile.c (a domain's profile), world_render.c (one result as JSON),
+ * whois_text.c (the WHOIS record as free text) and search.c (questions and answers).
  *
  * Model: every guided-pivot field is a value space ("kind") of integer ids; a profile holds
  * ids, a value string is rendered from (kind, id) on demand, and the index maps (kind, id)
@@ -118,7 +118,7 @@ typedef enum {
 
 typedef struct {
     const char *name; /* for messages and tests */
-    uint8_t list;     /* 1: domain lists + value lookup (pivotable); 0: counts only */
+    uint8_t list;     /* 1: domain lists + value lookup (pivotable, or WHOIS text); 0: counts */
     uint8_t is_int;   /* value is a JSON integer */
 } fi_kind_info_t;
 extern const fi_kind_info_t fi_kinds[K_COUNT];
@@ -279,6 +279,7 @@ struct fi_world {
     uint32_t xemail_apex_cap;
     fi_strtab_t postal_sp;     /* postal space: 0 REDACTED, 1.. these, then city codes */
     uint32_t *privacy_postal;  /* per privacy service: postal id */
+    uint32_t *postal_canon;    /* per city code (20 per city): the first id of its rendering */
     uint32_t *privacy_city;    /* per privacy service: index in fi_cities */
     fi_strtab_t isps;          /* ISP space */
     fi_strtab_t states;        /* state space: id 0 is REDACTED */
@@ -364,6 +365,10 @@ uint32_t fi_privacy_of(const fi_world_t *w, uint32_t dom); /* privacy service of
 static inline uint32_t fi_apex_universe(const fi_world_t *w, uint32_t i) {
     return w->apex.n + i;
 }
+
+/* Fills w->postal_canon once postal_sp is complete: some cities' code ranges overlap
+ * (100001 is Beijing's and Lagos'), and one code must be one id for its count to be exact. */
+int fi_postal_canon_build(fi_world_t *w);
 
 /* Certificates: ids [0, n) are the universe domains' own, then 3 per shared subject. */
 typedef struct {
@@ -463,6 +468,14 @@ void fi_profile_name(const fi_world_t *w, const char *name, size_t len, fi_dom_t
 typedef void (*fi_pair_fn)(void *ctx, fi_kind_t k, uint32_t id);
 void fi_profile_pairs(const fi_world_t *w, const fi_dom_t *d, fi_pair_fn fn, void *ctx);
 bool fi_profile_has(const fi_world_t *w, const fi_dom_t *d, fi_kind_t k, uint32_t id);
+
+/* ---- WHOIS free text (whois_text.c) ---- */
+/* Whether the word occurs in the WHOIS text of the profile (ignoring ASCII case). */
+bool fi_whois_word_in_profile(const fi_world_t *w, const fi_dom_t *d, const char *s, size_t n);
+/* Every universe domain whose WHOIS text holds the word, ascending, in a list the caller
+ * frees (NULL when none). IG_ENOMEM. */
+int fi_whois_word_domains(const fi_world_t *w, const char *s, size_t n, uint32_t **out,
+                          uint32_t *count);
 
 /* ---- rendering (world_render.c) ---- */
 typedef struct {

@@ -111,7 +111,14 @@ typedef struct {
     const fi_world_t *w;
     fi_out_t *o;
     bool enrich;
+    uint32_t self; /* 1 for a domain outside the universe: its counts include itself */
 } r_t;
+
+/* The count shown next to a value the domain holds: the universe domains holding it, and
+ * the domain itself when it is not one of them (the index only knows the universe). */
+static uint64_t count_of(const r_t *r, fi_kind_t k, uint32_t id) {
+    return (uint64_t)fi_count(r->w, k, id) + r->self;
+}
 
 /* A VC of (k, id); counted=false for the values the vendor shows with count 0. */
 static void vc(r_t *r, fi_kind_t k, uint32_t id, bool counted) {
@@ -132,7 +139,7 @@ static void vc(r_t *r, fi_kind_t k, uint32_t id, bool counted) {
         fi_out_str(o, buf, n);
     if (!r->enrich) {
         FI_OUT_LIT(o, ",\"count\":");
-        fi_out_u64(o, counted ? fi_count(r->w, k, id) : 0);
+        fi_out_u64(o, counted ? count_of(r, k, id) : 0);
     }
     FI_OUT_LIT(o, "}");
 }
@@ -338,7 +345,7 @@ static void parsed(r_t *r, const fi_dom_t *d, bool rdap) {
             fi_out_str(r->o, b, (size_t)n);
             if (!r->enrich) {
                 KEY(r, ",\"count\":");
-                fi_out_u64(r->o, fi_count(r->w, K_REGISTRAR, d->registrar));
+                fi_out_u64(r->o, count_of(r, K_REGISTRAR, d->registrar));
             }
             KEY(r, "}");
         }
@@ -382,7 +389,7 @@ static void parsed(r_t *r, const fi_dom_t *d, bool rdap) {
 
 void fi_render_result(const fi_world_t *w, const fi_dom_t *d, unsigned flags, fi_out_t *o) {
     if (!o->rc) o->rc = ig_buf_reserve(o->b, 16384);
-    r_t rr = {w, o, (flags & FI_R_ENRICH) != 0};
+    r_t rr = {w, o, (flags & FI_R_ENRICH) != 0, d->index == FI_NONE ? 1u : 0u};
     r_t *r = &rr;
     char buf[512];
 
@@ -465,7 +472,7 @@ void fi_render_result(const fi_world_t *w, const fi_dom_t *d, unsigned flags, fi
             fi_out_str(o, up, 2);
             if (!r->enrich) {
                 KEY(r, ",\"count\":");
-                fi_out_u64(o, fi_count(w, K_IPCC, w->ip_cc[ip]));
+                fi_out_u64(o, count_of(r, K_IPCC, w->ip_cc[ip]));
             }
             KEY(r, "}");
         } else {

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const fi_kind_info_t fi_kinds[K_COUNT] = {
@@ -27,12 +28,12 @@ const fi_kind_info_t fi_kinds[K_COUNT] = {
     [K_C_NAME] = {"contact_name", 1, 0},
     [K_C_ORG] = {"contact_org", 1, 0},
     [K_C_STREET] = {"contact_street", 1, 0},
-    [K_C_CITY] = {"contact_city", 0, 0},
-    [K_C_STATE] = {"contact_state", 0, 0},
-    [K_C_POSTAL] = {"contact_postal", 0, 0},
-    [K_C_COUNTRY] = {"contact_country", 0, 0},
+    [K_C_CITY] = {"contact_city", 1, 0},
+    [K_C_STATE] = {"contact_state", 1, 0},
+    [K_C_POSTAL] = {"contact_postal", 1, 0},
+    [K_C_COUNTRY] = {"contact_country", 1, 0},
     [K_C_PHONE] = {"contact_phone", 1, 0},
-    [K_C_FAX] = {"contact_fax", 0, 0},
+    [K_C_FAX] = {"contact_fax", 1, 0},
     [K_NS_HOST] = {"nameserver_host", 1, 0},
     [K_NS_DOMAIN] = {"nameserver_domain", 1, 0},
     [K_NS_IP] = {"nameserver_ip", 1, 0},
@@ -227,6 +228,33 @@ static uint32_t postal_func0(const fi_world_t *w) {
     return 1 + w->postal_sp.n;
 }
 
+static size_t render_postal(const fi_world_t *w, uint32_t id, char *buf, size_t cap);
+
+int fi_postal_canon_build(fi_world_t *w) {
+    uint32_t n = fi_ncities * POSTAL_SPAN;
+    w->postal_canon = malloc(n * sizeof(uint32_t));
+    uint32_t *first = malloc((n + w->postal_sp.n) * sizeof(uint32_t));
+    fi_strtab_t seen = {0};
+    int rc = w->postal_canon && first ? IG_OK : IG_ENOMEM;
+    char buf[512];
+    /* the fixed codes first, so a city code equal to one of them is that one */
+    for (uint32_t id = 1; !rc && id < postal_func0(w) + n; id++) {
+        if (id >= postal_func0(w) && !fi_cities[(id - postal_func0(w)) / POSTAL_SPAN].postal) {
+            w->postal_canon[id - postal_func0(w)] = id; /* never drawn */
+            continue;
+        }
+        size_t len = render_postal(w, id, buf, sizeof(buf));
+        uint32_t before = seen.n, sid;
+        rc = fi_strtab_add(&seen, buf, len, &sid);
+        if (rc) break;
+        if (seen.n != before) first[sid] = id;
+        if (id >= postal_func0(w)) w->postal_canon[id - postal_func0(w)] = first[sid];
+    }
+    free(first);
+    fi_strtab_free(&seen);
+    return rc;
+}
+
 static void identity(const fi_world_t *w, uint32_t k, ident_t *id) {
     fi_rng_t r = fi_rng(w->seed, k, SALT_IDENT);
     id->company = fi_pct(&r, 40);
@@ -246,7 +274,7 @@ static void identity(const fi_world_t *w, uint32_t k, ident_t *id) {
     id->f[3] = 1 + id->city;
     id->f[4] = w->city_state[id->city];
     id->f[5] = fi_cities[id->city].postal
-                   ? postal_func0(w) + id->city * POSTAL_SPAN + fi_below(&r, POSTAL_SPAN)
+                   ? w->postal_canon[id->city * POSTAL_SPAN + fi_below(&r, POSTAL_SPAN)]
                    : FI_NONE;
     id->f[6] = w->city_country[id->city];
     id->f[7] = fi_pct(&r, 85) ? fi_nprivacy + k : FI_NONE;
