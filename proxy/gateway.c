@@ -16,6 +16,7 @@
 #include "gateway_int.h"
 #include "irisgate/auth.h"
 #include "irisgate/canon.h"
+#include "irisgate/format.h"
 #include "irisgate/gzip.h"
 #include "irisgate/hmac.h"
 #include "irisgate/hotcache.h"
@@ -542,19 +543,28 @@ static void lookup(greq_t *r) {
 
 /* ---- what irisgate answers itself -------------------------------------------------------- */
 
-/* /v1/account: the caller's own products, limits and spend, in the vendor's shape, so a
- * client pacing itself by it (the official SDK does) follows irisgate's rules. */
-static void answer_account(greq_t *r) {
-    ig_buf_t b = {0};
+/* /v1/account: the caller's own products, limits and spend, in the vendor's shape (and any
+ * of its formats), so a client pacing itself by it (the official SDK does) follows
+ * irisgate's rules. Never the vendor's: that would show the shared account to every user. */
+static void answer_account(greq_t *r, const char *fmt) {
+    ig_format_t f;
+    if (ig_format_parse(fmt, &f) != IG_OK) {
+        gw_answer_error(r, 400, IG_MSG_MALFORMED);
+        return;
+    }
+    ig_buf_t b = {0}, page = {0};
     int rc = ig_quota_account_json(r->gw->quota, r->user, ig_now_ms(), &b);
-    ig_blob_t *body = rc == IG_OK ? ig_blob_new(b.data, b.len) : NULL;
+    if (!rc && f != IG_FMT_JSON) rc = ig_format_render(f, b.data, b.len, &page);
+    const ig_buf_t *out = f == IG_FMT_JSON ? &b : &page;
+    ig_blob_t *body = rc == IG_OK ? ig_blob_new(out->data, out->len) : NULL;
     ig_buf_free(&b);
+    ig_buf_free(&page);
     if (!body) {
         gw_answer_error(r, 500, "irisgate is out of memory.");
         return;
     }
     r->outcome = "HIT";
-    gw_answer(r, 200, IG_JSON_CTYPE, body, -1);
+    gw_answer(r, 200, ig_format_ctype(f, IG_JSON_CTYPE), body, -1);
     ig_blob_unref(body);
 }
 
@@ -674,11 +684,11 @@ void ig_gateway_handle(void *ctx, ig_http_req_t *req) {
         return;
     }
     const char *fmt = ig_params_get(&r->canon, "format");
-    if (r->ep == IG_EP_ACCOUNT && !fmt) {
-        answer_account(r);
+    if (r->ep == IG_EP_ACCOUNT) {
+        answer_account(r, fmt);
         return;
     }
-    if (r->ep == IG_EP_ACCOUNT || (fmt && strcmp(fmt, "json") != 0) || gw_ttl(g, r->ep) <= 0) {
+    if ((fmt && strcmp(fmt, "json") != 0) || gw_ttl(g, r->ep) <= 0) {
         bypass(r);
         return;
     }

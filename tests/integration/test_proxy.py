@@ -248,10 +248,19 @@ class ProxyTest(unittest.TestCase):
                 self.assertEqual(products["iris-investigate"]["usage"]["month"], "1")
                 self.assertEqual(products["iris-enrich"]["usage"]["month"], "0")
             self.assertEqual(env.upstream_queries("account"), before)
-            # Other formats still go to the vendor, uncached.
-            s, h, _ = env.ask("/v1/account", {"format": "xml"}, method="GET")
-            self.assertEqual(h["x-cache"], "BYPASS")
-            self.assertEqual(env.upstream_queries("account"), before + 1)
+            # In the vendor's other formats too, and still never the vendor's own account
+            # (which would show every user the team's shared username and spend).
+            s, h, b = env.ask("/v1/account", {"format": "xml"}, method="GET")
+            self.assertEqual((s, h["content-type"]), (200, "application/xml;charset=utf-8"))
+            self.assertIn(b"<api_username>%s</api_username>" % env.user.encode(), b)
+            self.assertIn(b"<id>iris-investigate</id>", b)
+            self.assertNotIn(harness.VENDOR_USER.encode(), b)
+            s, h, b = env.ask("/v1/account", {"format": "html"}, method="GET")
+            self.assertEqual((s, h["content-type"]), (200, "text/html"))
+            self.assertTrue(b.startswith(b"<html><head><title>DomainTools API</title>"))
+            s, _, b = env.ask("/v1/account", {"format": "yaml"}, method="GET")
+            self.assertEqual((s, json.loads(b)["error"]["code"]), (400, 400))
+            self.assertEqual(env.upstream_queries("account"), before)
 
     def test_pipelined_requests_are_answered_in_order(self):
         with Env() as env:

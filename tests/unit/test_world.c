@@ -3,14 +3,12 @@
  * 400s, the contract's keys in the vendor's order, and the documented shape variations.
  *
  * The world's sources live in tools/fakeiris and are linked only into the fakeiris binary,
- * so this test compiles them in directly (a unity build of the eight files, and of
- * fake_format.c, whose XML and HTML are checked here on texts no answer holds). Expected
+ * so this test compiles them in directly (a unity build of the eight files). Expected
  * values come from the contract (key lists of the recorded 2023+ answers) or from another
  * question to the same world (a pivot checks a count), never from printing what it says.
  */
 #include "check.h"
 
-#include "../../tools/fakeiris/fake_format.c"
 #include "../../tools/fakeiris/profile.c"
 #include "../../tools/fakeiris/search.c"
 #include "../../tools/fakeiris/whois_text.c"
@@ -1037,73 +1035,6 @@ static void test_world_whois_is_free_text_over_the_record(void) {
     fi_world_free(w);
 }
 
-/* ---- the xml and html formats, on texts the answers never hold ---- */
-
-static void check_render(fi_format_t f, const char *json, const char *want) {
-    ig_buf_t b = {0};
-    CHECK_EQ_INT(fi_format_render(f, json, strlen(json), &b), IG_OK);
-    CHECK(b.data != NULL);
-    if (!b.data) return;
-    const char *body = b.data;
-    static const char head[] = "<html><head><title>DomainTools API</title>";
-    if (f == FI_FMT_XML) {
-        static const char prolog[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-        CHECK(strncmp(body, prolog, sizeof(prolog) - 1) == 0);
-        body += strncmp(body, prolog, sizeof(prolog) - 1) == 0 ? sizeof(prolog) - 1 : 0;
-    } else {
-        const char *start = strstr(body, "<body>");
-        CHECK(strncmp(body, head, sizeof(head) - 1) == 0 && start);
-        body = start ? start + 6 : body;
-        const char *end = strstr(body, "</body>");
-        if (end) b.len = (size_t)(end - b.data), b.data[b.len] = '\0';
-    }
-    CHECK_EQ_STR(body, want);
-    ig_buf_free(&b);
-}
-
-static void test_format_xml_and_html_conventions(void) {
-    /* members are elements, arrays repeat their key, empty arrays vanish, null is empty */
-    check_render(FI_FMT_XML,
-                 "{\"response\":{\"n\":[1,2],\"e\":[],\"o\":{},\"z\":null,\"b\":true,"
-                 "\"f\":71.50,\"big\":1727740800123,\"m\":[[1],[]],\"s\":\"\"}}",
-                 "<whoisapi><response><n>1</n><n>2</n><o></o><z/><b>true</b><f>71.50</f>"
-                 "<big>1727740800123</big><m><item>1</item></m><m></m><s></s></response>"
-                 "</whoisapi>");
-    /* escapes decoded, markup escaped, what XML cannot carry replaced */
-    check_render(FI_FMT_XML,
-                 "{\"t\":\"a & b <c> \\\"d\\\" \\/ \\u00e9 \\ud83d\\ude00 \\u0001 \\ud800x\"}",
-                 "<whoisapi><t>a &amp; b &lt;c&gt; \"d\" / \xc3\xa9 \xf0\x9f\x98\x80 \xef\xbf\xbd "
-                 "\xef\xbf\xbdx</t></whoisapi>");
-    /* keys that are no XML names */
-    check_render(FI_FMT_XML, "{\"1st\":1,\"a b\":2,\"\":3,\"x-y.z\":4}",
-                 "<whoisapi><_1st>1</_1st><a_b>2</a_b><_>3</_><x-y.z>4</x-y.z></whoisapi>");
-    check_render(FI_FMT_HTML, "{\"a\":[1,{\"k\":\"<v>\"}],\"e\":[],\"n\":null}",
-                 "<table><tr><th>a</th><td><ol><li>1</li><li><table><tr><th>k</th><td>&lt;v&gt;"
-                 "</td></tr></table></li></ol></td></tr><tr><th>e</th><td><ol></ol></td></tr>"
-                 "<tr><th>n</th><td></td></tr></table>");
-    /* not JSON, or nested past the bound: an error, not a crash */
-    static const char *const bad[] = {"{\"a\":", "{\"a\" 1}",       "[1,2", "{\"a\":tru}",
-                                      "\"x",     "{\"a\":\"\\q\"}", "{} x", ""};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        ig_buf_t b = {0};
-        CHECK_EQ_INT(fi_format_render(FI_FMT_XML, bad[i], strlen(bad[i]), &b), IG_EINVAL);
-        CHECK_EQ_INT(fi_format_render(FI_FMT_HTML, bad[i], strlen(bad[i]), &b), IG_EINVAL);
-        ig_buf_free(&b);
-    }
-    char deep[600];
-    size_t at = 0;
-    for (int i = 0; i < 100; i++)
-        at += (size_t)snprintf(deep + at, sizeof(deep) - at, "{\"a\":");
-    ig_buf_t b = {0};
-    CHECK_EQ_INT(fi_format_render(FI_FMT_XML, deep, at, &b), IG_EINVAL);
-    ig_buf_free(&b);
-    fi_format_t f;
-    CHECK(fi_format_parse(NULL, &f) == IG_OK && f == FI_FMT_JSON);
-    CHECK(fi_format_parse("XML", &f) == IG_OK && f == FI_FMT_XML);
-    CHECK(fi_format_parse("Html", &f) == IG_OK && f == FI_FMT_HTML);
-    CHECK_EQ_INT(fi_format_parse("jsonl", &f), IG_EINVAL);
-}
-
 static void check_400(answer_t a) {
     CHECK_EQ_INT(a.status, 400);
     CHECK_EQ_INT(num(get(a.json, "error"), "code"), 400);
@@ -1252,7 +1183,6 @@ int main(void) {
     RUN(test_world_ga4_under_both_names);
     RUN(test_world_search_hash_is_a_stable_pivot);
     RUN(test_world_whois_is_free_text_over_the_record);
-    RUN(test_format_xml_and_html_conventions);
     RUN(test_world_malformed_questions_are_400);
     RUN(test_world_shape_variations_occur);
     RUN(test_world_filters_narrow_a_pivot);

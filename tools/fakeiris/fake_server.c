@@ -16,7 +16,7 @@
 #include "fake_server.h"
 
 #include "fake_faults.h"
-#include "fake_format.h"
+#include "irisgate/format.h"
 #include "fake_gzip.h"
 #include "fake_stats.h"
 #include "irisgate/auth.h"
@@ -56,7 +56,7 @@ typedef struct {
     void (*release)(void *);
     void *arg;
     int gz;    /* body is gzip-compressed */
-    fi_format_t fmt; /* the format asked for: bodies are built as JSON, then rendered */
+    ig_format_t fmt; /* the format asked for: bodies are built as JSON, then rendered */
     int v1;    /* a /v1 answer: delayed by --latency, counted in the statuses */
     int allow; /* add "Allow: GET, POST" (405) */
 } answer_t;
@@ -239,12 +239,12 @@ static void answer_take(answer_t *a, int status, const char *ctype, ig_buf_t *b,
     a->status = status;
     a->ctype = ctype;
     a->gz = 0;
-    if (a->fmt != FI_FMT_JSON) {
+    if (a->fmt != IG_FMT_JSON) {
         ig_buf_t page = {0};
-        if (fi_format_render(a->fmt, b->data ? b->data : "", b->len, &page) == IG_OK) {
+        if (ig_format_render(a->fmt, b->data ? b->data : "", b->len, &page) == IG_OK) {
             ig_buf_free(b);
             *b = page;
-            a->ctype = fi_format_ctype(a->fmt, ctype);
+            a->ctype = ig_format_ctype(a->fmt, ctype);
         } else {
             ig_buf_free(&page); /* not JSON (cannot happen): sent as it is */
         }
@@ -323,7 +323,7 @@ static void answer_question(fi_server_t *s, ig_endpoint_t ep, const char *user,
         return;
     }
     const fi_replay_entry_t *e = fi_replay_find(s->replay, key->data, key->len);
-    if (e && a->fmt != FI_FMT_JSON) {
+    if (e && a->fmt != IG_FMT_JSON) {
         /* No recording in xml or html exists: rendered from the recorded JSON. */
         ig_buf_t copy = {0};
         if (ig_buf_append(&copy, e->body, e->body_len) != IG_OK) {
@@ -364,8 +364,8 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
     fi_stats_request(s->stats, ep);
     /* Read first, so that even a 404 or 405 comes in the format asked for. */
     int rc = parse_params(req, &raw);
-    if (!rc && fi_format_parse(ig_params_get(&raw, "format"), &a.fmt) != IG_OK)
-        a.fmt = FI_FMT_JSON;
+    if (!rc && ig_format_parse(ig_params_get(&raw, "format"), &a.fmt) != IG_OK)
+        a.fmt = IG_FMT_JSON;
     if (ep == IG_EP_UNKNOWN || (!is_method(req, "GET") && !is_method(req, "POST")))
         fi_stats_last(s->stats, req->method_str, req->path, req->path_len, "", 0);
     if (ep == IG_EP_UNKNOWN) {
@@ -386,10 +386,10 @@ static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
     fi_stats_last(s->stats, req->method_str, req->path, req->path_len, rc ? "" : key.data,
                   rc ? 0 : key.len);
     /* A format other than json, xml or html is a question we cannot understand. */
-    if (!rc) rc = fi_format_parse(ig_params_get(&canon, "format"), &a.fmt);
+    if (!rc) rc = ig_format_parse(ig_params_get(&canon, "format"), &a.fmt);
     if (!rc) rc = canon_key_without_format(ep, &canon, &jkey);
     if (rc) {
-        a.fmt = FI_FMT_JSON;
+        a.fmt = IG_FMT_JSON;
         answer_error(&a, 400, IG_MSG_MALFORMED, gz_ok);
         goto send;
     }

@@ -1,5 +1,6 @@
-/* fake_format.c — renders one JSON answer (built, recorded or an error body) as the
- * vendor's XML or HTML page (conventions in fake_format.h, docs/fakeiris.md).
+/* format.c — renders one JSON answer (built, recorded or an error body) as the vendor's
+ * XML or HTML page (conventions in irisgate/format.h): fakeiris answers every format with
+ * it, and irisgate its own /v1/account.
  *
  * A recursive-descent reader walks the JSON text once and writes the page as it goes: no
  * tree, and scalars keep their JSON spelling (a number is written as it was written, so an
@@ -8,7 +9,7 @@
  * cannot carry become U+FFFD. Nesting is bounded (MAX_DEPTH); text that is not JSON is
  * IG_EINVAL, never a crash. Owns nothing but the caller's output buffer.
  */
-#include "fake_format.h"
+#include "irisgate/format.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -24,26 +25,26 @@
     "th{background:#eef0f6;font-weight:600;white-space:nowrap}"                                    \
     "ol{margin:0;padding-left:22px}"
 
-int fi_format_parse(const char *v, fi_format_t *out) {
+int ig_format_parse(const char *v, ig_format_t *out) {
     if (!v || strcasecmp(v, "json") == 0)
-        *out = FI_FMT_JSON;
+        *out = IG_FMT_JSON;
     else if (strcasecmp(v, "xml") == 0)
-        *out = FI_FMT_XML;
+        *out = IG_FMT_XML;
     else if (strcasecmp(v, "html") == 0)
-        *out = FI_FMT_HTML;
+        *out = IG_FMT_HTML;
     else
         return IG_EINVAL;
     return IG_OK;
 }
 
-const char *fi_format_ctype(fi_format_t f, const char *json_ctype) {
-    return f == FI_FMT_XML ? FI_XML_CTYPE : f == FI_FMT_HTML ? FI_HTML_CTYPE : json_ctype;
+const char *ig_format_ctype(ig_format_t f, const char *json_ctype) {
+    return f == IG_FMT_XML ? IG_XML_CTYPE : f == IG_FMT_HTML ? IG_HTML_CTYPE : json_ctype;
 }
 
 typedef struct {
     const char *p, *e;
     ig_buf_t *out;
-    fi_format_t f;
+    ig_format_t f;
     int depth;
     int rc;
 } cv_t;
@@ -415,12 +416,12 @@ static void html_value(cv_t *c) {
     }
 }
 
-int fi_format_render(fi_format_t f, const char *json, size_t len, ig_buf_t *out) {
+int ig_format_render(ig_format_t f, const char *json, size_t len, ig_buf_t *out) {
     cv_t c = {json, json + len, out, f, 0, IG_OK};
-    if (f == FI_FMT_XML) {
+    if (f == IG_FMT_XML) {
         CV_PUT(&c, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml_value(&c, "whoisapi");
-    } else if (f == FI_FMT_HTML) {
+    } else if (f == IG_FMT_HTML) {
         CV_PUT(&c, "<html><head><title>DomainTools API</title><meta charset=\"utf-8\"><style>" CSS
                    "</style></head><body>");
         html_value(&c);
