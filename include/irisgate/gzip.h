@@ -3,8 +3,9 @@
  *
  * Pure functions, no state: safe on the loop and on the thread pool alike. A gzip variant
  * is worth making only for a 200 answer of at least IG_GZIP_MIN_BYTES; up to
- * IG_GZIP_LOOP_MAX_BYTES it is made on the loop (measured: docs/clients.md), larger ones on
- * the thread pool while the first asker gets the identity body.
+ * IG_GZIP_LOOP_MAX_BYTES it is made on the loop (64 KiB of Iris JSON takes about 0.6 ms at
+ * level 6 here, once per cached answer), larger ones on the thread pool while the first asker
+ * gets the identity body.
  */
 #ifndef IRISGATE_GZIP_H
 #define IRISGATE_GZIP_H

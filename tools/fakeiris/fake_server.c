@@ -17,7 +17,7 @@
 
 #include "fake_faults.h"
 #include "irisgate/format.h"
-#include "fake_gzip.h"
+#include "irisgate/gzip.h"
 #include "fake_stats.h"
 #include "irisgate/auth.h"
 #include "irisgate/canon.h"
@@ -249,16 +249,12 @@ static void answer_take(answer_t *a, int status, const char *ctype, ig_buf_t *b,
             ig_buf_free(&page); /* not JSON (cannot happen): sent as it is */
         }
     }
-    if (gz_ok && b->len) {
-        ig_buf_t z = {0};
-        if (fi_gzip(b->data, b->len, GZIP_LEVEL, &z) == IG_OK) {
-            ig_buf_free(b);
-            *b = z;
-            a->gz = 1;
-        } else {
-            ig_buf_free(&z);
-        }
+    ig_blob_t *z = NULL;
+    if (gz_ok && b->len && ig_gzip_blob(b->data, b->len, GZIP_LEVEL, &z) == IG_OK && z) {
+        ig_buf_reset(b);
+        if (ig_buf_append(b, z->data, z->len) == IG_OK) a->gz = 1;
     }
+    ig_blob_unref(z);
     a->len = b->len;
     a->body = ig_buf_take(b);
     a->release = free;
@@ -338,9 +334,9 @@ static void answer_question(fi_server_t *s, ig_endpoint_t ep, const char *user,
         /* The recording outlives the server: lent without a copy, nothing to release. */
         a->status = 200;
         a->ctype = IG_JSON_CTYPE;
-        a->gz = gz_ok;
-        a->body = gz_ok ? e->gz : e->body;
-        a->len = gz_ok ? e->gz_len : e->body_len;
+        a->gz = gz_ok && e->gz;
+        a->body = a->gz ? e->gz : e->body;
+        a->len = a->gz ? e->gz_len : e->body_len;
         a->release = NULL;
         return;
     }
@@ -354,7 +350,7 @@ static void answer_question(fi_server_t *s, ig_endpoint_t ep, const char *user,
 }
 
 static void handle_v1(fi_server_t *s, ig_http_req_t *req, ig_endpoint_t ep) {
-    int gz_ok = fi_gzip_accepted(ig_http_header(req, "accept-encoding"));
+    int gz_ok = ig_gzip_accepted(ig_http_header(req, "accept-encoding"));
     answer_t a = {.v1 = 1};
     ig_params_t raw = {0}, canon = {0};
     ig_buf_t key = {0}, jkey = {0};

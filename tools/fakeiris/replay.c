@@ -12,7 +12,7 @@
  */
 #include "replay.h"
 
-#include "fake_gzip.h"
+#include "irisgate/gzip.h"
 #include "irisgate/canon.h"
 #include "irisgate/form.h"
 
@@ -130,20 +130,24 @@ static int table_add(fi_replay_t *r, char *key, size_t key_len, ig_buf_t *body, 
         r->v = p;
         r->cap = ncap;
     }
-    ig_buf_t gz = {0};
+    ig_blob_t *gz = NULL;
     char *src = strdup(name);
-    if (!src || fi_gzip(body->data, body->len, 9, &gz) != IG_OK) {
+    char *gzcopy = NULL;
+    if (!src || ig_gzip_blob(body->data, body->len, 9, &gz) != IG_OK ||
+        (gz && !(gzcopy = malloc(gz->len)))) {
         free(src);
-        ig_buf_free(&gz);
+        ig_blob_unref(gz);
         return IG_ENOMEM;
     }
+    if (gz) memcpy(gzcopy, gz->data, gz->len);
     fi_replay_entry_t *e = &r->v[r->n++];
     e->key = key;
     e->key_len = key_len;
     e->body_len = body->len;
     e->body = ig_buf_take(body);
-    e->gz_len = gz.len;
-    e->gz = ig_buf_take(&gz);
+    e->gz_len = gz ? gz->len : 0;
+    e->gz = gzcopy; /* NULL when compressing does not make it smaller */
+    ig_blob_unref(gz);
     e->source = src;
     return IG_OK;
 }

@@ -16,7 +16,7 @@ typedef struct {
     size_t key_len;
     const char *body; /* the recorded bytes */
     size_t body_len;
-    const char *gz; /* the same, gzip-compressed once at load */
+    const char *gz; /* the same, gzip-compressed once at load (NULL: not smaller) */
     size_t gz_len;
     const char *source; /* fixture file name, for logs */
 } fi_replay_entry_t;
