@@ -37,10 +37,9 @@ PERF=${PERF:-0}
 MODES=${MODES:-"plain tls tls-new"}
 RESULTS=${RESULTS:-$BUILD_DIR/bench-hit-results.md}
 
-die() { echo "bench-hit: $*" >&2; exit 1; }
-note() { echo "bench-hit: $*" >&2; }
-
-is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+NAME=hit
+# shellcheck source=../common.sh
+. "$ROOT/tools/bench/common.sh"
 is_uint "$DURATION" && [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 600 ] ||
     die "DURATION must be 1..600 seconds"
 is_uint "$THREADS" && [ "$THREADS" -ge 1 ] || die "THREADS must be a positive number"
@@ -61,53 +60,12 @@ if [ "$PERF" = 1 ]; then command -v perf >/dev/null || die "PERF=1 needs perf (l
 
 IRISGATE="$BUILD_DIR/irisgate"
 FAKEIRIS="$BUILD_DIR/fakeiris"
-if [ ! -x "$IRISGATE" ] || [ ! -x "$FAKEIRIS" ]; then
-    note "building irisgate and fakeiris in $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$BUILD_DIR" -j "$(nproc 2>/dev/null || echo 2)" --target irisgate fakeiris
-fi
+ensure_built "$BUILD_DIR" RelWithDebInfo irisgate fakeiris
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
 case "$BUILD_TYPE" in
     Release | RelWithDebInfo) ;;
     *) note "warning: $BUILD_DIR is a '${BUILD_TYPE:-unknown}' build; numbers will not mean much" ;;
 esac
-
-# ---------------------------------------------------------------------------------------
-# Life cycle: every process started is recorded by pid and stopped by pid on exit.
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/irisgate-bench-hit.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for _ in $(seq 50); do
-        local alive=0
-        for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_line FILE REGEX PID: prints the first line of FILE matching REGEX, within 15 s,
-# failing early if PID dies.
-wait_line() {
-    local line
-    for _ in $(seq 150); do
-        line=$(grep -E -m1 "$2" "$1" 2>/dev/null || true)
-        if [ -n "$line" ]; then printf '%s\n' "$line"; return 0; fi
-        kill -0 "$3" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # ---------------------------------------------------------------------------------------
 # Secrets: one proxy user (its key is what clients put in the query) and the vendor key.

@@ -35,9 +35,9 @@ PIVOT_MAX=${PIVOT_MAX:-1500}
 FAKE_LATENCY_MS=${FAKE_LATENCY_MS:-20}
 RESULTS=${RESULTS:-$BUILD_DIR/bench-quota-results.md}
 
-die() { echo "bench-quota: $*" >&2; exit 1; }
-note() { echo "bench-quota: $*" >&2; }
-is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+NAME=quota
+# shellcheck source=../common.sh
+. "$ROOT/tools/bench/common.sh"
 is_uint "$DAYS" && [ "$DAYS" -ge 1 ] && [ "$DAYS" -le 60 ] || die "DAYS must be 1..60"
 is_uint "$USERS" && [ "$USERS" -ge 1 ] && [ "$USERS" -le 50 ] || die "USERS must be 1..50"
 is_uint "$REQUESTS_PER_DAY" && [ "$REQUESTS_PER_DAY" -ge 5 ] && [ "$REQUESTS_PER_DAY" -le 100000 ] ||
@@ -55,45 +55,7 @@ done
 
 IRISGATE="$BUILD_DIR/irisgate"
 FAKEIRIS="$BUILD_DIR/fakeiris"
-if [ ! -x "$IRISGATE" ] || [ ! -x "$FAKEIRIS" ]; then
-    note "building irisgate and fakeiris in $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD_DIR" -j "$(nproc 2>/dev/null || echo 2)" --target irisgate fakeiris
-fi
-
-# ---------------------------------------------------------------------------------------
-# Life cycle: every process started is recorded by pid and stopped by pid on exit.
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/irisgate-bench-quota.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for _ in $(seq 50); do
-        local alive=0
-        for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_line() {  # FILE REGEX PID: the first line of FILE matching REGEX, within 15 s
-    local line
-    for _ in $(seq 150); do
-        line=$(grep -E -m1 "$2" "$1" 2>/dev/null || true)
-        if [ -n "$line" ]; then printf '%s\n' "$line"; return 0; fi
-        kill -0 "$3" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+ensure_built "$BUILD_DIR" Release irisgate fakeiris
 
 # ---------------------------------------------------------------------------------------
 # Users: the irisgate users, whose credentials the tools put in their URLs; the vendor key.
