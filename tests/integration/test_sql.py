@@ -13,6 +13,7 @@ load our instrumented extension; leak checking stays on: the shell itself leaks 
 import json
 import math
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from harness import Env, IRISGATE, run  # noqa: E402
 INV = "/v1/iris-investigate/"
 EXT = os.environ.get("IRISGATE_SQL_EXT", "build/irisgate_sql.so")
 RESPONSES = os.path.join(harness.SHARED, "iris", "responses")
+DOCS_SQL = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "sql.md")
 
 # Written from the Iris apps' attribute names, not from sql/fields.c.
 LABELS = {"ip": "IP address", "nameserver_host": "Name server", "registrar": "Registrar",
@@ -153,6 +155,11 @@ PLAIN_GUIDED = """SELECT p.field, p.value, p.count AS vendor_count, c.stored_cou
 
 def sql_str(s):
     return "'" + s.replace("'", "''") + "'"
+
+
+def doc_sql_blocks():
+    with open(DOCS_SQL) as f:
+        return re.findall(r"```sql\n(.*?)```", f.read(), re.S)
 
 
 def expected_distribution(domains, metric, width=10):
@@ -287,6 +294,20 @@ class SqlModuleTest(unittest.TestCase):
         self.assertIn("unknown metric 'size'", err)
         empty = rows(db, "SELECT domains FROM iris_distribution('ip', '203.0.113.254', 'age')")
         self.assertEqual(empty, [{"domains": 0}] * (len(AGE_BUCKETS) + 1))
+
+    def test_every_example_of_the_manual_runs(self):
+        """Each ```sql block of docs/sql.md, in the sqlite3 shell with the module, against this
+        store and its irisgate (the manual's placeholder key replaced by the test user's)."""
+        env = self.env
+        blocks = doc_sql_blocks()
+        self.assertGreaterEqual(len(blocks), 7)
+        for sql in blocks:
+            script = ".bail on\n" + sql.replace("KEY-FROM-irisgate-user-add", env.key)
+            rc, out, err = shell(env.db, script, env={"IRISGATE_URL": "http://127.0.0.1:%d" % env.gate.port},
+                                 args=("-batch", "-bail"))
+            self.assertEqual((rc, err), (0, ""), sql)
+
+
 
     def test_plans_without_the_arguments_are_refused_and_joins_bind_them(self):
         db = self.env.db
