@@ -2,9 +2,10 @@
 `irisgate sql`: iris_pivot, iris_guided_pivots and iris_distribution agree with plain SQL
 over the intel tables (and with the vendor's answers) on a database filled through irisgate
 from fixtures and fakeiris's synthetic world; plans without the arguments are refused; a
-database used with the module stays a plain SQLite file; iris_fetch fills the store through
-irisgate, costs no upstream query the second time within the TTL, and carries the vendor's
-message on errors.
+database used with the module stays a plain SQLite file; every example of docs/sql.md runs;
+iris_fetch fills the store through irisgate, costs no upstream query the second time within the
+TTL, takes answers irisgate served from its cache in whole or in part (HIT, PARTIAL, STALE) as
+stored, and carries the vendor's message on errors.
 
 Environment (CMake): IRISGATE_SQL_EXT (the built irisgate_sql.so); in the sanitizer build
 IG_SQL_PRELOAD (the ASan runtime, preloaded into Debian's uninstrumented sqlite3 so it can
@@ -422,6 +423,35 @@ class SqlFetchTest(unittest.TestCase):
                 "SELECT iris_config('user', %s);\nSELECT iris_config('key', %s);\n"
                 % (env.gate.port, sql_str(env.user), sql_str(key or env.key)))
 
+    def fetch(self, env, sql, db=None, timeout=None, key=None):
+        """Runs sql after configuring iris_fetch (settings echo silenced); returns (exit status,
+        output, errors, seconds)."""
+        script = (".output /dev/null\n" + self.config(env, key)
+                  + ("SELECT iris_config('timeout', %s);\n" % timeout if timeout else "")
+                  + ".output stdout\n" + sql)
+        t0 = time.monotonic()
+        rc, out, err = shell(db or env.db, script)
+        return rc, out, err, time.monotonic() - t0
+
+    def logged(self, env, n):
+        """Waits until irisgate has logged its n Investigate answers so far (the request log is
+        written a moment after the answers); returns n."""
+        wait_for(env.db, "SELECT count(*) FROM requests WHERE endpoint = 'iris-investigate'", (), n)
+        return n
+
+    def outcomes(self, env, since, n):
+        """The outcomes of the n Investigate answers logged after the first `since`."""
+        deadline = time.monotonic() + 10
+        got = []
+        while time.monotonic() < deadline:
+            got = [r["outcome"] for r in plain(
+                env.db, "SELECT outcome FROM requests WHERE endpoint = 'iris-investigate' "
+                        "ORDER BY id LIMIT -1 OFFSET ?", (since,))]
+            if len(got) >= n:
+                break
+            time.sleep(0.05)
+        return got
+
     def test_fetch_fills_the_store_and_the_second_call_is_free(self):
         with Env() as env:
             value, count = find_value(env, "nameserver_host", 12, 400, through_gate=False)
@@ -492,6 +522,87 @@ class SqlFetchTest(unittest.TestCase):
             rc, out, err = shell(env.db, "SELECT iris_fetch('ip', '1.2.3.4');\n")
             self.assertNotEqual(rc, 0)
             self.assertIn("no irisgate user", err)
+
+    def test_fetch_takes_answers_served_partly_or_stale_from_the_cache(self):
+        """PARTIAL (a domain cached seconds ago, another fetched now) and STALE (the vendor
+        failing, older copies served) answers are stored answers: iris_fetch returns at once."""
+        with Env(gate_args=["--ttl-investigate", "4s"]) as env:
+            a, b = universe(env, 2)
+            value, count = find_value(env, "nameserver_host", 2, 400, through_gate=False)
+            s, h, _ = env.ask(INV, {"domain": a})
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            rc, out, err, _ = self.fetch(env, "SELECT iris_fetch('nameserver_host', %s);\n" % sql_str(value))
+            self.assertEqual((rc, out, err), (0, "%d\n" % count, ""))
+            time.sleep(2.2)  # a was stored seconds before this call: its copy predates the call
+            sql = "SELECT iris_fetch('domain', %s);\n" % sql_str(a + "," + b)
+            since = self.logged(env, 2)  # the domain asked and the pivot's one page
+            rc, out, err, took = self.fetch(env, sql, timeout=8)
+            self.assertEqual((rc, out, err), (0, "2\n", ""))
+            self.assertLess(took, 5)
+            self.assertEqual(self.outcomes(env, since, 1), ["PARTIAL"])
+
+            time.sleep(4.2)  # every answer is stale now; the vendor fails, irisgate serves them
+            env.fake_control("/_fake/fail?status=500&count=50")
+            before = env.upstream_queries("iris-investigate")
+            since = self.logged(env, 3)
+            rc, out, err, took = self.fetch(env, sql, timeout=8)
+            self.assertEqual((rc, out, err), (0, "2\n", ""))
+            self.assertLess(took, 5)
+            rc, out, err, took = self.fetch(env, "SELECT iris_fetch('nameserver_host', %s);\n" % sql_str(value),
+                                            timeout=8)
+            self.assertEqual((rc, out, err), (0, "%d\n" % count, ""))
+            self.assertLess(took, 5)
+            self.assertEqual(self.outcomes(env, since, 2), ["STALE", "STALE"])
+            self.assertEqual(env.upstream_queries("iris-investigate") - before, 2)  # both tried
+            env.fake_control("/_fake/fail?status=500&count=0")
+
+    def test_fetch_passes_the_vendors_errors_on(self):
+        """A vendor 4xx or 5xx that irisgate passes on is an SQL error with the vendor's words."""
+        with Env() as env:
+            names = universe(env, 10)
+            value, _ = find_value(env, "nameserver_host", 2, 400, through_gate=False)
+            for n, (status, field, v) in enumerate(((500, "domain", names[0]), (404, "domain", names[1]),
+                                                     (502, "nameserver_host", value))):
+                env.fake_control("/_fake/fail?status=%d&count=1" % status)
+                s, _, body = env.fake_direct(INV, {field: v})
+                self.assertEqual(s, status)
+                e = json.loads(body)["error"]
+                vendor = e if isinstance(e, str) else e["message"]
+                env.fake_control("/_fake/fail?status=%d&count=1" % status)
+                rc, out, err, _ = self.fetch(env, "SELECT iris_fetch(%s, %s);\n" % (sql_str(field), sql_str(v)))
+                self.assertNotEqual(rc, 0, status)
+                self.assertIn("iris_fetch: %s (HTTP %d)" % (vendor, status), err)
+            # Nothing was kept: once the vendor answers again, so does iris_fetch.
+            rc, out, err, _ = self.fetch(env, "SELECT iris_fetch('domain', %s);\n" % sql_str(names[0]))
+            self.assertEqual((rc, out, err), (0, "1\n", ""))
+
+    def test_fetch_counts_each_domain_it_misses(self):
+        """On a database irisgate does not write to, the error counts exactly the domains that
+        are missing there, not every one after the first."""
+        with Env() as env:
+            a, b, c = sorted(universe(env, 30))[:3]
+            env.ask(INV, {"domain": b + "," + c})
+            wait_for(env.db, "SELECT count(*) FROM domains WHERE domain IN (?, ?)", (b, c), 2)
+            other = os.path.join(env.dir, "copy.db")
+            src = sqlite3.connect("file:%s?mode=ro" % env.db, uri=True)
+            dst = sqlite3.connect(other)
+            src.backup(dst)
+            src.close()
+            dst.close()
+            time.sleep(2.2)  # b and c predate the call: served from irisgate's cache
+            since = self.logged(env, 1)
+            rc, out, err, _ = self.fetch(env, "SELECT iris_fetch('domain', %s);\n" % sql_str(",".join((a, b, c))),
+                                         db=other, timeout=1)
+            self.assertNotEqual(rc, 0)
+            self.assertIn("irisgate answered 3 domains but 1 is not stored after 1 s", err)
+            self.assertEqual(self.outcomes(env, since, 1), ["PARTIAL"])
+
+    def test_fetch_refuses_at_once_what_irisgate_does_not_keep(self):
+        with Env(gate_args=["--ttl-investigate", "0"]) as env:
+            rc, out, err, took = self.fetch(env, "SELECT iris_fetch('domain', 'google.com');\n", timeout=10)
+            self.assertNotEqual(rc, 0)
+            self.assertIn("X-Cache: BYPASS", err)
+            self.assertLess(took, 5)
 
 
 if __name__ == "__main__":
