@@ -14,7 +14,9 @@ db="$work/bench.db"
 fixture="$root/../shared/iris/responses/iris-investigate__POST__domain=amazon.com,google.com__200__python_api@e44e2f1.json"
 mkdir -p "$work"
 
-if [ ! -s "$db" ] || [ "$(sqlite3 "$db" 'SELECT count(*) FROM domains' 2>/dev/null)" != 1000000 ]; then
+# Rebuilt when missing, incomplete, or older than populate.sql.
+if [ ! -s "$db" ] || [ "$here/populate.sql" -nt "$db" ] ||
+   [ "$(sqlite3 "$db" 'SELECT count(*) FROM domains' 2>/dev/null)" != 1000000 ]; then
     rm -f "$db" "$db-wal" "$db-shm"
     echo "== schema: irisgate import of one fixture (the real migrations)"
     "$build/irisgate" import --db "$db" "$fixture" >/dev/null
