@@ -1,22 +1,17 @@
-/* distribution.c — iris_distribution(field, value, metric [, bucket]): how the domains of
- * iris_pivot(field, value) spread over risk score or domain age, the histograms of the Iris
- * apps.
- *
+/* distribution.c — iris_distribution(field, value, metric [, bucket_size]): how the domains
+ * of iris_pivot(field, value) spread over risk score or age, the Iris apps' histograms.
  *   SELECT bucket, domains, share FROM iris_distribution('ip', '1.2.3.4', 'risk');
- *
- * Arguments (HIDDEN columns): field, value (as iris_pivot), metric ('risk' or 'age'),
- * bucket_size (metric 'risk' only: the width of a bucket in points, default 10).
- * Columns: bucket (label), low, high (inclusive bounds: risk points or age in days; NULL
- * where open or unknown), domains, share (domains / all the value's domains, a real).
- * Every bucket is listed, empty ones with 0, in order, 'unknown' last.
- *   risk: [0, w-1], [w, 2w-1], ... the last one closed at 100 ('90-100' for w = 10); a
- *         domain without a risk score is 'unknown'.
- *   age (whole days since create_date, today): under a week (0-6), under a month (7-29),
- *         under 3 months (30-89), under 6 months (90-179), under a year (180-364), under 2
- *         years (365-729), under 5 years (730-1824), older (1825-), unknown (no or bad
- *         create_date). A create_date in the future counts as under a week.
- * One call: the value's current links read once (the iris_pivot lookup), one column per
- * domain, counted into the buckets here. Never writes.
+ * Arguments (HIDDEN): field, value (as iris_pivot), metric ('risk' or 'age'), bucket_size
+ * (risk only: 1 to 100 points, default 10). A NULL field, value or metric gives no rows; a
+ * NULL bucket_size is the default. Columns: bucket (label), low, high (inclusive, NULL where
+ * open), domains, share (of the value's domains). Every bucket is listed, 'unknown' last:
+ *   risk: [0, w-1], [w, 2w-1], ... up to the one holding 100, cut at 100 (w = 10: 0-9 ...
+ *         90-99 and 100; a label is "low-high", or "low" when low = high);
+ *   age (days since create_date, as v_domains.age_days): under a week (0-6), a month (7-29),
+ *         3 months (30-89), 6 months (90-179), a year (180-364), 2 years (365-729), 5 years
+ *         (730-1824), older; a future create_date counts as under a week.
+ * One call: the value's current links read in one walk (links.c), one column per domain,
+ * counted into the buckets here. Never writes.
  */
 #include "sql_int.h"
 
@@ -24,14 +19,8 @@
 #include <string.h>
 
 #define DEFAULT_WIDTH 10
-#define MAX_BUCKETS 101
-
-#define FROM_SQL                                                                                   \
-    " FROM pivots p JOIN domain_pivots dp ON dp.pivot_id = p.pivot_id"                             \
-    " JOIN domains d ON d.domain_id = dp.domain_id"                                                \
-    " WHERE p.field = ?1 AND p.value = ?2 AND dp.last_seen = d.last_fetched"
-#define RISK_SQL "SELECT d.risk_score" FROM_SQL
-#define AGE_SQL "SELECT CAST(julianday('now') - julianday(d.create_date) AS INTEGER)" FROM_SQL
+#define MAX_SCORE 100
+#define MAX_BUCKETS (MAX_SCORE + 1) /* width 1: one bucket per score */
 
 enum {
     COL_BUCKET,
@@ -66,14 +55,16 @@ static const struct {
 typedef struct {
     sqlite3_vtab base;
     sqlite3 *db;
-    sqlite3_stmt *spare_risk, *spare_age;
+    ig_sqll_t links;
+    sqlite3_stmt *spare_age;
 } dist_vtab;
 
 typedef struct {
     sqlite3_vtab_cursor base;
     sqlite3_value *args[NARGS];
-    bucket_t b[MAX_BUCKETS + 1];
+    bucket_t b[MAX_BUCKETS + 1]; /* and 'unknown' */
     int n, i;
+    ig_sqll_batch_t batch; /* the value's domains, kept for the next call's buffers */
     sqlite3_int64 total;
 } dist_cursor;
 
@@ -88,6 +79,7 @@ static int ds_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     if (!v) return SQLITE_NOMEM;
     memset(v, 0, sizeof(*v));
     v->db = db;
+    v->links.sink = aux;
     sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
     *out = &v->base;
     return SQLITE_OK;
@@ -95,15 +87,46 @@ static int ds_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
 
 static int ds_disconnect(sqlite3_vtab *vt) {
     dist_vtab *v = (dist_vtab *)vt;
-    sqlite3_finalize(v->spare_risk);
+    ig_sqll_free(&v->links);
     sqlite3_finalize(v->spare_age);
     sqlite3_free(v);
     return SQLITE_OK;
 }
 
+/* 1 risk, 0 age, -1 neither. */
+static int metric_kind(sqlite3_value *m) {
+    const char *s = (const char *)sqlite3_value_text(m);
+    if (!s) return -1;
+    if (sqlite3_stricmp(s, "risk") == 0 || sqlite3_stricmp(s, "risk_score") == 0) return 1;
+    if (sqlite3_stricmp(s, "age") == 0) return 0;
+    return -1;
+}
+
+static int risk_bucket_count(int w) {
+    return MAX_SCORE / w + 1;
+}
+
 static int ds_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
-    /* About ten buckets, but every domain of the value is read to fill them. */
-    return ig_sqla_best_index(info, COL_FIELD, NARGS, 3, 10, 200);
+    dist_vtab *v = (dist_vtab *)vt;
+    int which[NARGS];
+    int rc = ig_sqla_plan(info, COL_FIELD, NARGS, 3, which);
+    if (rc != SQLITE_OK) return rc;
+    /* A row per bucket, but every domain of the value is read to fill them. */
+    double rows = risk_bucket_count(DEFAULT_WIDTH) + 1;
+    sqlite3_value *m = ig_sqla_constant(info, which, 2), *w = ig_sqla_constant(info, which, 3);
+    if (m && sqlite3_value_type(m) == SQLITE_NULL) {
+        rows = 0;
+    } else if (m && metric_kind(m) == 0) {
+        rows = NAGE + 1;
+    } else if (w && sqlite3_value_numeric_type(w) == SQLITE_INTEGER) {
+        sqlite3_int64 x = sqlite3_value_int64(w);
+        if (x >= 1 && x <= MAX_SCORE) rows = risk_bucket_count((int)x) + 1;
+    }
+    double links = ig_sqle_value_rows(v->db, &v->links, ig_sqla_constant(info, which, 0),
+                                      ig_sqla_constant(info, which, 1));
+    info->estimatedRows = (sqlite3_int64)rows;
+    info->estimatedCost = ig_sqle_walk_cost(links) + rows;
+    return SQLITE_OK;
 }
 
 static int ds_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
@@ -124,8 +147,10 @@ static void ds_reset(dist_cursor *c) {
 }
 
 static int ds_close(sqlite3_vtab_cursor *cur) {
-    ds_reset((dist_cursor *)cur);
-    sqlite3_free(cur);
+    dist_cursor *c = (dist_cursor *)cur;
+    ds_reset(c);
+    ig_sqll_batch_free(&c->batch);
+    sqlite3_free(c);
     return SQLITE_OK;
 }
 
@@ -146,12 +171,14 @@ static void set_bucket(bucket_t *b, const char *label, sqlite3_int64 low, int ha
 }
 
 static void risk_buckets(dist_cursor *c, int w) {
-    int n = (100 + w - 1) / w;
-    if (n > MAX_BUCKETS) n = MAX_BUCKETS;
+    int n = risk_bucket_count(w);
     for (int k = 0; k < n; k++) {
-        int low = k * w, high = k == n - 1 ? 100 : (k + 1) * w - 1;
+        int low = k * w, high = low + w - 1 > MAX_SCORE ? MAX_SCORE : low + w - 1;
         char label[32];
-        snprintf(label, sizeof(label), "%d-%d", low, high);
+        if (low == high)
+            snprintf(label, sizeof(label), "%d", low);
+        else
+            snprintf(label, sizeof(label), "%d-%d", low, high);
         set_bucket(&c->b[k], label, low, 1, high, 1);
     }
     set_bucket(&c->b[n], "unknown", 0, 0, 0, 0);
@@ -166,17 +193,16 @@ static void age_buckets_init(dist_cursor *c) {
     c->n = NAGE + 1;
 }
 
-/* The bucket of one domain's value (the last bucket is 'unknown'). */
-static int bucket_of(const dist_cursor *c, int risk, int w, sqlite3_stmt *s) {
-    if (sqlite3_column_type(s, 0) == SQLITE_NULL) return c->n - 1;
-    sqlite3_int64 x = sqlite3_column_int64(s, 0);
-    if (risk) {
-        if (x < 0) x = 0;
-        sqlite3_int64 k = x / w;
-        return k >= c->n - 1 ? c->n - 2 : (int)k;
-    }
+/* The bucket of a risk score; scores outside 0-100 (never sent) go to the nearest end. */
+static int risk_bucket_of(sqlite3_int64 x, int w) {
+    if (x < 0) x = 0;
+    if (x > MAX_SCORE) x = MAX_SCORE;
+    return (int)(x / w);
+}
+
+static int age_bucket_of(sqlite3_int64 days) {
     for (int k = 0; k < NAGE; k++)
-        if (age_buckets[k].high < 0 || x <= age_buckets[k].high) return k;
+        if (age_buckets[k].high < 0 || days <= age_buckets[k].high) return k;
     return NAGE - 1;
 }
 
@@ -190,14 +216,11 @@ static int ds_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     for (int i = 0; i < NARGS; i++) {
         if (args[i] && !(c->args[i] = sqlite3_value_dup(args[i]))) return SQLITE_NOMEM;
     }
-    if (!args[2] || sqlite3_value_type(args[2]) == SQLITE_NULL) return SQLITE_OK;
-    const char *metric = (const char *)sqlite3_value_text(args[2]);
-    int risk;
-    if (sqlite3_stricmp(metric, "risk") == 0 || sqlite3_stricmp(metric, "risk_score") == 0) {
-        risk = 1;
-    } else if (sqlite3_stricmp(metric, "age") == 0) {
-        risk = 0;
-    } else {
+    /* A wrong argument is an error even beside a NULL one; a NULL one then gives no rows. */
+    int null_metric = !args[2] || sqlite3_value_type(args[2]) == SQLITE_NULL;
+    int risk = null_metric ? 1 : metric_kind(args[2]);
+    if (risk < 0) {
+        const char *metric = (const char *)sqlite3_value_text(args[2]);
         return vt_error(cur->pVtab, sqlite3_mprintf("iris_distribution: unknown metric '%s' "
                                                     "(use 'risk' or 'age')",
                                                     metric ? metric : ""));
@@ -208,42 +231,67 @@ static int ds_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
             return vt_error(cur->pVtab, sqlite3_mprintf("iris_distribution: the bucket size "
                                                         "applies to metric 'risk' only"));
         sqlite3_int64 x = sqlite3_value_int64(args[3]);
-        if (sqlite3_value_numeric_type(args[3]) != SQLITE_INTEGER || x < 1 || x > 100)
+        if (sqlite3_value_numeric_type(args[3]) != SQLITE_INTEGER || x < 1 || x > MAX_SCORE)
             return vt_error(cur->pVtab, sqlite3_mprintf("iris_distribution: the bucket size "
                                                         "must be a whole number of points "
                                                         "from 1 to 100"));
         w = (int)x;
+    }
+    char field[IG_SQLF_MAX], *value = NULL, *err = NULL;
+    int rc = ig_sqlf_pivot_args(v->db, "iris_distribution", args[0], args[1], field, &value, &err);
+    if (rc != SQLITE_OK) return err ? vt_error(cur->pVtab, err) : rc;
+    if (!value || null_metric) { /* a NULL argument: no rows */
+        sqlite3_free(value);
+        return SQLITE_OK;
     }
     if (risk) {
         risk_buckets(c, w);
     } else {
         age_buckets_init(c);
     }
-
-    char field[IG_SQLF_MAX], *value = NULL, *err = NULL;
-    int rc = ig_sqlf_pivot_args(v->db, "iris_distribution", args[0], args[1], field, &value, &err);
-    if (rc != SQLITE_OK) return err ? vt_error(cur->pVtab, err) : rc;
-    if (!value) return SQLITE_OK; /* a NULL argument: every bucket empty */
-    sqlite3_stmt **slot = risk ? &v->spare_risk : &v->spare_age;
-    sqlite3_stmt *s = NULL;
-    rc = ig_sqls_take(v->db, slot, risk ? RISK_SQL : AGE_SQL, &s);
-    if (rc != SQLITE_OK) {
-        sqlite3_free(value);
+    ig_sqll_value_t pv;
+    rc = ig_sqll_probe(v->db, &v->links, field, value, &pv);
+    sqlite3_free(value);
+    if (rc != SQLITE_OK || !pv.found) {
+        if (rc == SQLITE_OK) return SQLITE_OK; /* not stored: every bucket empty */
         return vt_error(cur->pVtab, sqlite3_mprintf("iris_distribution: %s (is this an "
                                                     "irisgate database?)",
                                                     sqlite3_errmsg(v->db)));
     }
-    sqlite3_bind_text(s, 1, field, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        c->b[bucket_of(c, risk, w, s)].domains++;
+    /* One walk over every link (no chunks: the buckets need them all). */
+    ig_sqll_batch_start(&c->batch, 1u << (risk ? IG_SQLL_RISK : IG_SQLL_CREATE), &pv, 0);
+    if ((rc = ig_sqll_batch_next(v->db, &v->links, &c->batch)) != SQLITE_OK) {
+        c->n = 0;
+        if (rc == SQLITE_NOMEM) return rc;
+        return vt_error(cur->pVtab, sqlite3_mprintf("iris_distribution: %s (is this an "
+                                                    "irisgate database?)",
+                                                    sqlite3_errmsg(v->db)));
+    }
+    sqlite3_int64 now = risk ? 0 : ig_sqld_now();
+    int unknown = c->n - 1;
+    for (int r = 0; r < c->batch.n; r++) {
+        const ig_sqll_cell_t *cell = ig_sqll_cell(&c->batch, r, 0);
+        int k = unknown;
+        if (risk) {
+            if (cell->type == SQLITE_INTEGER) {
+                k = risk_bucket_of(cell->u.i, w);
+            } else if (cell->type == SQLITE_FLOAT) { /* as SQLite's integer division would */
+                k = risk_bucket_of((sqlite3_int64)cell->u.r, w);
+            }
+        } else {
+            sqlite3_int64 days = 0;
+            int got = ig_sqld_age(v->db, &v->spare_age, now, &c->batch, cell, &days);
+            if (got < 0) {
+                c->n = 0;
+                return vt_error(cur->pVtab,
+                                sqlite3_mprintf("iris_distribution: %s", sqlite3_errmsg(v->db)));
+            }
+            if (got) k = age_bucket_of(days);
+        }
+        c->b[k].domains++;
         c->total++;
     }
-    if (rc != SQLITE_DONE)
-        vt_error(cur->pVtab, sqlite3_mprintf("iris_distribution: %s", sqlite3_errmsg(v->db)));
-    ig_sqls_give(slot, s);
-    sqlite3_free(value);
-    return rc == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    return SQLITE_OK;
 }
 
 static int ds_next(sqlite3_vtab_cursor *cur) {
@@ -303,6 +351,6 @@ static sqlite3_module dist_module = {
     .xRowid = ds_rowid,
 };
 
-int ig_sql_register_distribution(sqlite3 *db) {
-    return sqlite3_create_module(db, "iris_distribution", &dist_module, NULL);
+int ig_sql_register_distribution(sqlite3 *db, ig_sqll_sink_t *sink) {
+    return sqlite3_create_module(db, "iris_distribution", &dist_module, sink);
 }

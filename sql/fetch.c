@@ -1,21 +1,16 @@
 /* fetch.c — iris_fetch(field, value) and iris_config(name [, value]): the one way the SQL
- * module reaches the network, and only through a running irisgate, so its cache, quota and
+ * module reaches the network, only through a running irisgate, so its cache, quota and
  * ingest rules apply (a second fetch within the TTL costs no upstream query).
- *
- *   SELECT iris_config('url', 'http://127.0.0.1:8800'), iris_config('user', 'alice'),
- *          iris_config('key', '...');              -- or IRISGATE_URL/_USER/_KEY
- *   SELECT iris_fetch('nameserver_host', 'ns1.example.com');   -- domains fetched
- *
- * iris_fetch POSTs to URL/v1/iris-investigate/ (libcurl easy, blocking: it runs in the
- * analyst's process, never on irisgate's loop): field 'domain' is a domain lookup (a
- * comma-separated list of up to 100), any other field a pivot walked page by page
- * (page_size 500, position, has_more_results). irisgate stores the answers on its writer
- * thread after answering, so iris_fetch then waits (bounded: iris_config('timeout'),
- * default 15 s) on a second, read-only connection to the same file until every domain it got
- * is in `domains` (fetched no earlier than the call when irisgate says X-Cache: MISS), and
- * returns how many distinct domains that was. Any HTTP error, or limit_exceeded, is an SQL
- * error carrying the vendor's message. Settings live per connection (freed with it); the key
- * is never returned, logged or put in a message, and the request body holding it is wiped.
+ *   SELECT iris_config('user', 'alice'), iris_config('key', '...');  -- or IRISGATE_*
+ *   SELECT iris_fetch('nameserver_host', 'ns1.example.com');          -- domains stored
+ * iris_fetch POSTs to URL/v1/iris-investigate/ (libcurl easy, blocking, in the analyst's
+ * process): 'domain' is a lookup (up to 100, comma-separated), any other field a pivot walked
+ * page by page. It then waits (iris_config('timeout'), 15 s) on a read-only connection of its
+ * own until each domain is in `domains` fetched no earlier than its answer: the answer's Age
+ * when irisgate served it from its cache (HIT, PARTIAL, STALE, ...), else the call's start.
+ * Errors (HTTP, limit_exceeded, X-Cache: BYPASS at once, domains still missing) are SQL errors
+ * with the vendor's message or the count. Settings live per connection (freed with it); the
+ * key is never returned, logged or put in a message, and the request body is wiped.
  */
 #include "sql_int.h"
 
@@ -141,22 +136,41 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg) {
     return add;
 }
 
-/* Notes whether irisgate answered from its cache: X-Cache: HIT. */
+/* What irisgate says about where an answer came from: X-Cache and Age. */
+typedef struct {
+    char cache[16]; /* HIT, MISS, STALE, PARTIAL, COALESCED, QUEUED, BYPASS, ... */
+    long age;       /* seconds; -1: no Age header */
+} origin_t;
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
     size_t len = size * n;
-    int *hit = arg;
-    if (len >= 12 && strncasecmp(p, "x-cache:", 8) == 0) {
-        const char *v = p + 8;
-        while (v < p + len && (*v == ' ' || *v == '\t'))
-            v++;
-        if ((size_t)(p + len - v) >= 3 && strncasecmp(v, "HIT", 3) == 0) *hit = 1;
+    origin_t *o = arg;
+    const char *end = p + len;
+    const char *v = memchr(p, ':', len);
+    if (!v) return len;
+    size_t nlen = (size_t)(v - p);
+    for (v++; v < end && (*v == ' ' || *v == '\t'); v++)
+        ;
+    size_t vlen = (size_t)(end - v);
+    while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+        vlen--;
+    if (nlen == 7 && strncasecmp(p, "x-cache", 7) == 0) {
+        snprintf(o->cache, sizeof(o->cache), "%.*s", (int)(vlen < 15 ? vlen : 15), v);
+    } else if (nlen == 3 && strncasecmp(p, "age", 3) == 0 && vlen > 0 && vlen < 12) {
+        long a = 0;
+        size_t i = 0;
+        while (i < vlen && v[i] >= '0' && v[i] <= '9')
+            a = a * 10 + (v[i++] - '0');
+        if (i == vlen) o->age = a;
     }
     return len;
 }
 
 typedef struct {
     char *name;
-    int miss; /* irisgate fetched it upstream during this call */
+    time_t not_before; /* its stored copy must be fetched at or after this */
+    char when[20];     /* not_before as the store writes times */
+    int stored;
 } found_t;
 
 typedef struct {
@@ -164,6 +178,7 @@ typedef struct {
     settings_t *s;
     CURL *curl;
     char url[2048];
+    time_t since; /* the call's start, a second early: our store's times are whole seconds */
     found_t *found;
     size_t n, cap;
 } fetch_t;
@@ -189,7 +204,7 @@ static const char *error_message(cJSON *root) {
     return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
-static int add_found(fetch_t *f, const char *name, int miss) {
+static int add_found(fetch_t *f, const char *name, time_t not_before) {
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 512;
         found_t *d = realloc(f->found, cap * sizeof(*d));
@@ -202,9 +217,25 @@ static int add_found(fetch_t *f, const char *name, int miss) {
     for (char *p = copy; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
     f->found[f->n].name = copy;
-    f->found[f->n].miss = miss;
+    f->found[f->n].not_before = not_before;
+    f->found[f->n].stored = 0;
     f->n++;
     return 0;
+}
+
+/* How old a stored copy of this answer's domains may be. An answer served from irisgate's
+ * cache, whole or in part (PARTIAL: some domains cached, the rest fetched; STALE: the vendor
+ * failed and an older copy was served), says how old its oldest part is in Age; every part
+ * was stored when it was fetched, so a copy fetched since then is the one. An answer
+ * without Age was fetched for this call. */
+static time_t not_before(const fetch_t *f, const origin_t *o) {
+    if (o->age >= 0) {
+        time_t t = time(NULL) - (time_t)o->age - 1; /* irisgate's second and ours may differ */
+        return t < f->since ? t : f->since;
+    }
+    if (strcasecmp(o->cache, "HIT") == 0 || strcasecmp(o->cache, "STALE") == 0)
+        return 0; /* cached, age unknown: any stored copy */
+    return f->since;
 }
 
 /* One page: returns 1 when there is another (position set), 0 when done, -1 on error (the
@@ -230,14 +261,14 @@ static int fetch_page(fetch_t *f, const char *field, const char *value, int look
         return -1;
     }
     buf_t body = {0};
-    int hit = 0;
+    origin_t origin = {.cache = "", .age = -1};
     char cerr[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(f->curl, CURLOPT_URL, f->url);
     curl_easy_setopt(f->curl, CURLOPT_POSTFIELDS, form);
     curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, &hit);
+    curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, &origin);
     curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, cerr);
     CURLcode cc = curl_easy_perform(f->curl);
     memset(form, 0, strlen(form));
@@ -276,10 +307,17 @@ static int fetch_page(fetch_t *f, const char *field, const char *value, int look
                     m ? m : "too many domains match; refine the query");
         goto out;
     }
+    if (strcasecmp(origin.cache, "BYPASS") == 0) {
+        /* Passed on uncached (a TTL of 0): irisgate will not store it, waiting is futile. */
+        fetch_error(f->ctx, "iris_fetch: irisgate passed the question on without keeping the "
+                            "answer (X-Cache: BYPASS; is its Investigate TTL 0?)");
+        goto out;
+    }
+    time_t nb = not_before(f, &origin);
     cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "results"), *it;
     cJSON_ArrayForEach(it, res) {
         cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "domain");
-        if (cJSON_IsString(d) && d->valuestring[0] && add_found(f, d->valuestring, !hit) != 0) {
+        if (cJSON_IsString(d) && d->valuestring[0] && add_found(f, d->valuestring, nb) != 0) {
             sqlite3_result_error_nomem(f->ctx);
             goto out;
         }
@@ -306,14 +344,16 @@ static int by_name(const void *a, const void *b) {
     return strcmp(((const found_t *)a)->name, ((const found_t *)b)->name);
 }
 
-/* Sorts and merges duplicates (a domain fetched fresh on any page counts as fresh). */
+/* Sorts and merges duplicates (a domain on several pages: the oldest copy any of them
+ * allows will do). */
 static void dedupe(fetch_t *f) {
     if (f->n < 2) return;
     qsort(f->found, f->n, sizeof(*f->found), by_name);
     size_t w = 0;
     for (size_t i = 1; i < f->n; i++) {
         if (strcmp(f->found[i].name, f->found[w].name) == 0) {
-            f->found[w].miss |= f->found[i].miss;
+            if (f->found[i].not_before < f->found[w].not_before)
+                f->found[w].not_before = f->found[i].not_before;
             free(f->found[i].name);
         } else {
             f->found[++w] = f->found[i];
@@ -322,23 +362,28 @@ static void dedupe(fetch_t *f) {
     f->n = w + 1;
 }
 
-/* Waits until every domain found is in `domains` — fetched at or after since when irisgate
- * went upstream for it — polling a read-only connection of our own: the caller's connection
- * may be inside a statement whose snapshot would never see irisgate's commits. Returns the
- * number of domains still missing when the time ran out (0: all stored), -1 on error. */
-static long wait_stored(fetch_t *f, sqlite3 *db, const char *since) {
+/* Waits until every domain found is in `domains`, fetched no earlier than its answer allows,
+ * polling a read-only connection of our own: the caller's connection may be inside a
+ * statement whose snapshot would never see irisgate's commits. Returns the number of
+ * domains still missing when the time ran out (0: all stored), -1 on error. */
+static long wait_stored(fetch_t *f, sqlite3 *db) {
     const char *path = sqlite3_db_filename(db, "main");
     if (!path || !path[0]) {
         fetch_error(f->ctx, "iris_fetch: the database is not a file irisgate writes to");
         return -1;
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        struct tm tm;
+        gmtime_r(&f->found[i].not_before, &tm);
+        strftime(f->found[i].when, sizeof(f->found[i].when), "%Y-%m-%d %H:%M:%S", &tm);
     }
     sqlite3 *rdb = NULL;
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_open_v2(path, &rdb, SQLITE_OPEN_READONLY, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(rdb, 2000);
-        rc = sqlite3_prepare_v2(rdb, "SELECT last_fetched FROM domains WHERE domain = ?1", -1, &s,
-                                NULL);
+        rc = sqlite3_prepare_v2(rdb, "SELECT last_fetched >= ?2 FROM domains WHERE domain = ?1", -1,
+                                &s, NULL);
     }
     if (rc != SQLITE_OK) {
         fetch_error(f->ctx, "iris_fetch: cannot read %s: %s", path,
@@ -349,31 +394,31 @@ static long wait_stored(fetch_t *f, sqlite3 *db, const char *since) {
     double timeout = f->s->timeout;
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    size_t done = 0;
     long missing = -1;
     for (;;) {
-        while (done < f->n) {
-            sqlite3_bind_text(s, 1, f->found[done].name, -1, SQLITE_STATIC);
+        long left = 0;
+        for (size_t i = 0; i < f->n; i++) {
+            found_t *d = &f->found[i];
+            if (d->stored) continue;
+            sqlite3_bind_text(s, 1, d->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, d->when, -1, SQLITE_STATIC);
             rc = sqlite3_step(s);
-            int ok =
-                rc == SQLITE_ROW && (!f->found[done].miss ||
-                                     strcmp((const char *)sqlite3_column_text(s, 0), since) >= 0);
+            d->stored = rc == SQLITE_ROW && sqlite3_column_int(s, 0);
             sqlite3_reset(s);
             if (rc != SQLITE_ROW && rc != SQLITE_DONE && rc != SQLITE_BUSY) {
                 fetch_error(f->ctx, "iris_fetch: %s", sqlite3_errmsg(rdb));
                 goto out;
             }
-            if (!ok) break;
-            done++;
+            left += !d->stored;
         }
-        if (done == f->n) {
+        if (left == 0) {
             missing = 0;
             break;
         }
         clock_gettime(CLOCK_MONOTONIC, &now);
         double waited = (double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
         if (waited >= timeout) {
-            missing = (long)(f->n - done);
+            missing = left;
             break;
         }
         sqlite3_sleep(POLL_MS);
@@ -438,11 +483,7 @@ static void fetch_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     curl_easy_setopt(f.curl, CURLOPT_USERAGENT, "irisgate-sql");
 
     /* Our store's times are whole seconds; a second of slack for irisgate's clock read. */
-    char since[32];
-    time_t t0 = time(NULL) - 1;
-    struct tm tm;
-    gmtime_r(&t0, &tm);
-    strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+    f.since = time(NULL) - 1;
 
     int lookup = kind == IG_SQLF_DOMAIN;
     char position[256] = "";
@@ -459,12 +500,12 @@ static void fetch_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     curl_easy_cleanup(f.curl);
     if (!failed) {
         dedupe(&f);
-        long missing = wait_stored(&f, sqlite3_context_db_handle(ctx), since);
+        long missing = wait_stored(&f, sqlite3_context_db_handle(ctx));
         if (missing > 0)
             fetch_error(ctx,
-                        "iris_fetch: irisgate answered %ld domains but %ld are not stored "
-                        "after %.0f s: is irisgate writing to %s?",
-                        (long)f.n, missing, f.s->timeout,
+                        "iris_fetch: irisgate answered %ld domains but %ld %s not stored "
+                        "after %g s: is irisgate writing to %s?",
+                        (long)f.n, missing, missing == 1 ? "is" : "are", f.s->timeout,
                         sqlite3_db_filename(sqlite3_context_db_handle(ctx), "main"));
         else if (missing == 0)
             sqlite3_result_int64(ctx, (sqlite3_int64)f.n);

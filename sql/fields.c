@@ -102,11 +102,8 @@ int ig_sqlf_rank(const char *field) {
     return i >= 0 ? i : NFIELDS;
 }
 
-char *ig_sqlf_escape(const char *s) {
+size_t ig_sqlf_escape_into(const char *s, char *out) {
     static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    char *out = sqlite3_malloc64(3 * (sqlite3_uint64)n + 1);
-    if (!out) return NULL;
     char *o = out;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned char c = *p;
@@ -120,6 +117,12 @@ char *ig_sqlf_escape(const char *s) {
         }
     }
     *o = '\0';
+    return (size_t)(o - out);
+}
+
+char *ig_sqlf_escape(const char *s) {
+    char *out = sqlite3_malloc64(3 * (sqlite3_uint64)strlen(s) + 1);
+    if (out) ig_sqlf_escape_into(s, out);
     return out;
 }
 
@@ -187,9 +190,13 @@ int ig_sqlf_pivot_args(sqlite3 *db, const char *fn, sqlite3_value *field, sqlite
         break;
     }
     const char *v = (const char *)sqlite3_value_text(value);
-    char *copy = sqlite3_mprintf("%s", v ? v : "");
-    if (!copy) return SQLITE_NOMEM;
-    if (strcmp(out, "ssl_hash") == 0) { /* the vendor's CLI strips ':' from fingerprints */
+    *value_out = ig_sqlf_value(out, v ? v : "");
+    return *value_out ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+char *ig_sqlf_value(const char *field, const char *value) {
+    char *copy = sqlite3_mprintf("%s", value);
+    if (copy && strcmp(field, "ssl_hash") == 0) { /* the vendor's CLI strips ':' */
         char *w = copy;
         for (char *r = copy; *r; r++) {
             if (*r == ':') continue;
@@ -197,6 +204,15 @@ int ig_sqlf_pivot_args(sqlite3 *db, const char *fn, sqlite3_value *field, sqlite
         }
         *w = '\0';
     }
-    *value_out = copy;
-    return SQLITE_OK;
+    return copy;
+}
+
+int ig_sqlf_domain(const char *in, char *out, size_t n) {
+    size_t len = strlen(in);
+    if (len > 0 && in[len - 1] == '.') len--; /* the root's dot */
+    if (len >= n) return 0;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] - 'A' + 'a') : in[i];
+    out[len] = '\0';
+    return 1;
 }

@@ -1,20 +1,16 @@
-/* guided.c — iris_guided_pivots(domain [, threshold]): a domain's pivotable attribute
- * values with the vendor's counts, the "guided pivots" of the Iris Investigate domain
- * profile.
- *
- *   SELECT label, value, vendor_count, query FROM iris_guided_pivots('domaintools.com')
- *   WHERE guided;
- *
- * Arguments (HIDDEN columns): domain (case-insensitive), threshold (default 500; a value is
- * guided when 1 < vendor_count <= threshold: shared, but few enough to pivot on).
- * Columns: label ("IP address", "Name server", ...), field (the Iris search parameter),
- * value, vendor_count (Iris's count, NULL when only Enrich showed the value),
- * stored_count (stored domains currently holding the value), guided (1 or 0), query (the
- * Iris Investigate query that pivots on the value, percent-encoded: field=value).
- * One row per value the domain's latest fetch holds (a current domain_pivots link), in the
- * order of fields.c, then by value. One call: the domain by its unique index, its links by
- * the primary key of domain_pivots; stored_count is one count per row, only when the column is asked
- * for. The rows (tens) are read whole at xFilter and sorted here. Never writes.
+/* guided.c — iris_guided_pivots(domain [, threshold]): a domain's pivotable values with the
+ * vendor's counts, the "guided pivots" of the Iris Investigate domain profile (docs/sql.md).
+ *   SELECT label, value, vendor_count, query FROM iris_guided_pivots('domaintools.com');
+ * Arguments (HIDDEN): domain (case-insensitive; NULL: no rows), threshold (default 500, also
+ * when NULL). Columns: label ("IP address", ...), field, value, vendor_count (NULL when only
+ * Enrich showed the value), stored_count (stored domains currently holding it), guided
+ * (1 < vendor_count <= threshold), query (the percent-encoded Iris query: field=value).
+ * One row per value the domain's latest fetch holds (a current link), in the order of
+ * fields.c (docs/sql.md's field list), then by value, bytewise. One call: the domain by its
+ * unique index, its links by domain_pivots' key, read whole at xFilter into buffers the
+ * cursor keeps from call to call, and sorted here; stored_count is a count per row, only
+ * when asked for. xBestIndex counts the domain's links to size the call (estimate.c).
+ * Never writes.
  */
 #include "sql_int.h"
 
@@ -22,16 +18,13 @@
 #include <string.h>
 
 #define DEFAULT_THRESHOLD 500
+#define MAX_DOMAIN 256 /* bytes of a stored name, with its NUL: DNS allows 253 */
 
 #define ROWS_SQL                                                                                   \
     "SELECT p.pivot_id, p.field, p.value, p.count"                                                 \
     " FROM domains d JOIN domain_pivots dp ON dp.domain_id = d.domain_id"                          \
     " JOIN pivots p ON p.pivot_id = dp.pivot_id"                                                   \
     " WHERE d.domain = ?1 AND dp.last_seen = d.last_fetched"
-
-#define COUNT_SQL                                                                                  \
-    "SELECT count(*) FROM domain_pivots dp JOIN domains d ON d.domain_id = dp.domain_id"           \
-    " WHERE dp.pivot_id = ?1 AND dp.last_seen = d.last_fetched"
 
 enum {
     COL_LABEL,
@@ -48,7 +41,9 @@ enum {
 
 typedef struct {
     sqlite3_int64 pivot_id;
-    char *field, *value;
+    size_t field_at, value_at; /* offsets into the cursor's text, while it grows */
+    const char *field, *value; /* then pointers, once it is whole */
+    size_t value_len;
     sqlite3_int64 count;
     int has_count;
     int rank;
@@ -58,7 +53,8 @@ typedef struct {
 typedef struct {
     sqlite3_vtab base;
     sqlite3 *db;
-    sqlite3_stmt *spare_rows, *spare_count;
+    sqlite3_stmt *spare_rows, *spare_estimate;
+    ig_sqll_t links; /* for stored_count */
 } guided_vtab;
 
 typedef struct {
@@ -66,6 +62,10 @@ typedef struct {
     sqlite3_value *args[NARGS];
     grow_t *rows;
     int n, cap, i;
+    char *text; /* every row's field and value, NUL-terminated */
+    size_t len, text_cap;
+    char *query; /* the current row's query column */
+    size_t query_cap;
     sqlite3_int64 threshold;
 } guided_cursor;
 
@@ -88,14 +88,26 @@ static int gp_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
 static int gp_disconnect(sqlite3_vtab *vt) {
     guided_vtab *v = (guided_vtab *)vt;
     sqlite3_finalize(v->spare_rows);
-    sqlite3_finalize(v->spare_count);
+    sqlite3_finalize(v->spare_estimate);
+    ig_sqll_free(&v->links);
     sqlite3_free(v);
     return SQLITE_OK;
 }
 
 static int gp_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
-    /* A domain holds a few dozen values: one unique-index probe, then its links. */
-    return ig_sqla_best_index(info, COL_DOMAIN, NARGS, 1, 40, 50);
+    guided_vtab *v = (guided_vtab *)vt;
+    int which[NARGS];
+    int rc = ig_sqla_plan(info, COL_DOMAIN, NARGS, 1, which);
+    if (rc != SQLITE_OK) return rc;
+    double work = 0;
+    double rows =
+        ig_sqle_domain_rows(v->db, &v->spare_estimate, ig_sqla_constant(info, which, 0), &work);
+    double cost = ig_sqle_walk_cost(rows);
+    if (info->colUsed & ((sqlite3_uint64)1 << COL_STORED_COUNT)) cost += ig_sqle_walk_cost(work);
+    info->estimatedRows = (sqlite3_int64)rows;
+    info->estimatedCost = cost;
+    ig_sqla_set_columns(info, info->colUsed);
+    return SQLITE_OK;
 }
 
 static int gp_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
@@ -106,14 +118,11 @@ static int gp_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
     return SQLITE_OK;
 }
 
+/* Forgets the rows but keeps the buffers: the next call (the next outer row of a join)
+ * reuses them. */
 static void gp_reset(guided_cursor *c) {
-    for (int i = 0; i < c->n; i++) {
-        sqlite3_free(c->rows[i].field);
-        sqlite3_free(c->rows[i].value);
-    }
-    sqlite3_free(c->rows);
-    c->rows = NULL;
-    c->n = c->cap = c->i = 0;
+    c->n = c->i = 0;
+    c->len = 0;
     for (int i = 0; i < NARGS; i++) {
         sqlite3_value_free(c->args[i]);
         c->args[i] = NULL;
@@ -121,8 +130,12 @@ static void gp_reset(guided_cursor *c) {
 }
 
 static int gp_close(sqlite3_vtab_cursor *cur) {
-    gp_reset((guided_cursor *)cur);
-    sqlite3_free(cur);
+    guided_cursor *c = (guided_cursor *)cur;
+    gp_reset(c);
+    sqlite3_free(c->rows);
+    sqlite3_free(c->text);
+    sqlite3_free(c->query);
+    sqlite3_free(c);
     return SQLITE_OK;
 }
 
@@ -139,27 +152,47 @@ static int row_order(const void *a, const void *b) {
     return d ? d : strcmp(x->value, y->value);
 }
 
+static int grow(void **p, size_t *cap, size_t need, size_t unit) {
+    if (need <= *cap) return SQLITE_OK;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *q = sqlite3_realloc64(*p, (sqlite3_uint64)n * unit);
+    if (!q) return SQLITE_NOMEM;
+    *p = q;
+    *cap = n;
+    return SQLITE_OK;
+}
+
+/* Appends s (n bytes) and a NUL to the cursor's text; *at gets its offset. */
+static int add_text(guided_cursor *c, const unsigned char *s, int n, size_t *at) {
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (grow((void **)&c->text, &c->text_cap, c->len + len + 1, 1)) return SQLITE_NOMEM;
+    if (len) memcpy(c->text + c->len, s, len);
+    c->text[c->len + len] = '\0';
+    *at = c->len;
+    c->len += len + 1;
+    return SQLITE_OK;
+}
+
 static int add_row(guided_cursor *c, sqlite3_stmt *s) {
-    if (c->n == c->cap) {
-        int cap = c->cap ? c->cap * 2 : 64;
-        grow_t *r = sqlite3_realloc64(c->rows, (sqlite3_uint64)cap * sizeof(*r));
-        if (!r) return SQLITE_NOMEM;
-        c->rows = r;
-        c->cap = cap;
-    }
+    size_t cap = (size_t)c->cap;
+    if (grow((void **)&c->rows, &cap, (size_t)c->n + 1, sizeof(*c->rows))) return SQLITE_NOMEM;
+    c->cap = (int)cap;
     grow_t *r = &c->rows[c->n];
     memset(r, 0, sizeof(*r));
     r->pivot_id = sqlite3_column_int64(s, 0);
-    r->field = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(s, 1));
-    r->value = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(s, 2));
-    if (!r->field || !r->value) {
-        sqlite3_free(r->field);
-        sqlite3_free(r->value);
-        return SQLITE_NOMEM;
-    }
+    /* The bytes, NUL-terminated in our own buffer (sqlite3_column_text would copy them
+     * first to terminate them). */
+    const unsigned char *f = sqlite3_column_blob(s, 1);
+    int fn = sqlite3_column_bytes(s, 1);
+    if (add_text(c, f, fn, &r->field_at)) return SQLITE_NOMEM;
+    const unsigned char *v = sqlite3_column_blob(s, 2);
+    int vn = sqlite3_column_bytes(s, 2);
+    if (add_text(c, v, vn, &r->value_at)) return SQLITE_NOMEM;
+    r->value_len = (size_t)vn;
     r->has_count = sqlite3_column_type(s, 3) != SQLITE_NULL;
     r->count = sqlite3_column_int64(s, 3);
-    r->rank = ig_sqlf_rank(r->field);
     r->stored = -1;
     c->n++;
     return SQLITE_OK;
@@ -170,10 +203,13 @@ static int gp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     guided_cursor *c = (guided_cursor *)cur;
     guided_vtab *v = (guided_vtab *)cur->pVtab;
     gp_reset(c);
+    sqlite3_uint64 used = ig_sqla_columns(idxStr);
     sqlite3_value *args[NARGS];
     ig_sqla_args(idxNum, argc, argv, NARGS, args);
     for (int i = 0; i < NARGS; i++) {
-        if (args[i] && !(c->args[i] = sqlite3_value_dup(args[i]))) return SQLITE_NOMEM;
+        if (args[i] && (used & ((sqlite3_uint64)1 << (COL_DOMAIN + i))) &&
+            !(c->args[i] = sqlite3_value_dup(args[i])))
+            return SQLITE_NOMEM;
     }
     c->threshold = DEFAULT_THRESHOLD;
     if (args[1] && sqlite3_value_type(args[1]) != SQLITE_NULL) {
@@ -185,22 +221,17 @@ static int gp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     }
     if (!args[0] || sqlite3_value_type(args[0]) == SQLITE_NULL) return SQLITE_OK;
 
-    /* Stored names are lower case, without the root's dot. */
-    char *domain = sqlite3_mprintf("%s", (const char *)sqlite3_value_text(args[0]));
-    if (!domain) return SQLITE_NOMEM;
-    size_t len = strlen(domain);
-    for (size_t i = 0; i < len; i++)
-        if (domain[i] >= 'A' && domain[i] <= 'Z') domain[i] = (char)(domain[i] - 'A' + 'a');
-    if (len > 0 && domain[len - 1] == '.') domain[len - 1] = '\0';
+    char domain[MAX_DOMAIN];
+    const char *in = (const char *)sqlite3_value_text(args[0]);
+    if (!in) return SQLITE_NOMEM;
+    if (!ig_sqlf_domain(in, domain, sizeof(domain))) return SQLITE_OK; /* never stored */
 
     sqlite3_stmt *s = NULL;
     int rc = ig_sqls_take(v->db, &v->spare_rows, ROWS_SQL, &s);
-    if (rc != SQLITE_OK) {
-        sqlite3_free(domain);
+    if (rc != SQLITE_OK)
         return vt_error(cur->pVtab, sqlite3_mprintf("iris_guided_pivots: %s (is this an "
                                                     "irisgate database?)",
                                                     sqlite3_errmsg(v->db)));
-    }
     sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if ((rc = add_row(c, s)) != SQLITE_OK) break;
@@ -208,8 +239,16 @@ static int gp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     if (rc != SQLITE_DONE && rc != SQLITE_NOMEM)
         vt_error(cur->pVtab, sqlite3_mprintf("iris_guided_pivots: %s", sqlite3_errmsg(v->db)));
     ig_sqls_give(&v->spare_rows, s);
-    sqlite3_free(domain);
-    if (rc != SQLITE_DONE) return rc == SQLITE_NOMEM ? rc : SQLITE_ERROR;
+    if (rc != SQLITE_DONE) {
+        c->n = 0;
+        return rc == SQLITE_NOMEM ? rc : SQLITE_ERROR;
+    }
+    for (int i = 0; i < c->n; i++) {
+        grow_t *r = &c->rows[i];
+        r->field = c->text + r->field_at;
+        r->value = c->text + r->value_at;
+        r->rank = ig_sqlf_rank(r->field);
+    }
     if (c->n > 1) qsort(c->rows, (size_t)c->n, sizeof(*c->rows), row_order);
     return SQLITE_OK;
 }
@@ -224,21 +263,9 @@ static int gp_eof(sqlite3_vtab_cursor *cur) {
     return c->i >= c->n;
 }
 
-static int stored_count(guided_cursor *c, grow_t *r) {
-    if (r->stored >= 0) return SQLITE_OK;
-    guided_vtab *v = (guided_vtab *)c->base.pVtab;
-    sqlite3_stmt *s = NULL;
-    int rc = ig_sqls_take(v->db, &v->spare_count, COUNT_SQL, &s);
-    if (rc != SQLITE_OK) return rc;
-    sqlite3_bind_int64(s, 1, r->pivot_id);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) r->stored = sqlite3_column_int64(s, 0);
-    ig_sqls_give(&v->spare_count, s);
-    return rc == SQLITE_ROW ? SQLITE_OK : rc;
-}
-
 static int gp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     guided_cursor *c = (guided_cursor *)cur;
+    guided_vtab *v = (guided_vtab *)cur->pVtab;
     grow_t *r = &c->rows[c->i];
     switch (col) {
     case COL_LABEL:
@@ -248,31 +275,32 @@ static int gp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
         sqlite3_result_text(ctx, r->field, -1, SQLITE_TRANSIENT);
         break;
     case COL_VALUE:
-        sqlite3_result_text(ctx, r->value, -1, SQLITE_TRANSIENT);
+        sqlite3_result_text(ctx, r->value, (int)r->value_len, SQLITE_TRANSIENT);
         break;
     case COL_VENDOR_COUNT:
         if (r->has_count) sqlite3_result_int64(ctx, r->count);
         break;
-    case COL_STORED_COUNT: {
-        int rc = stored_count(c, r);
-        if (rc != SQLITE_OK) {
-            guided_vtab *v = (guided_vtab *)cur->pVtab;
+    case COL_STORED_COUNT:
+        if (r->stored < 0 && ig_sqll_count(v->db, &v->links, r->pivot_id, &r->stored)) {
+            r->stored = -1;
             sqlite3_result_error(ctx, sqlite3_errmsg(v->db), -1);
-            return rc;
+            return SQLITE_ERROR;
         }
         sqlite3_result_int64(ctx, r->stored);
         break;
-    }
     case COL_GUIDED:
         sqlite3_result_int(ctx, r->has_count && r->count > 1 && r->count <= c->threshold);
         break;
     case COL_QUERY: {
-        char *q = ig_sqlf_query(r->field, r->value);
-        if (!q) {
+        size_t fl = strlen(r->field);
+        if (grow((void **)&c->query, &c->query_cap, fl + 2 + 3 * r->value_len, 1)) {
             sqlite3_result_error_nomem(ctx);
             return SQLITE_NOMEM;
         }
-        sqlite3_result_text(ctx, q, -1, sqlite3_free);
+        memcpy(c->query, r->field, fl);
+        c->query[fl] = '=';
+        size_t n = fl + 1 + ig_sqlf_escape_into(r->value, c->query + fl + 1);
+        sqlite3_result_text(ctx, c->query, (int)n, SQLITE_TRANSIENT);
         break;
     }
     case COL_DOMAIN:

@@ -4,8 +4,9 @@
  *
  * The functions are eponymous virtual tables (no xCreate: nothing is ever written to
  * sqlite_schema, so a database used with the module opens the same without it) and scalar
- * functions. Registration lasts as long as the connection; the extension is loaded per
- * connection, never made automatic for others.
+ * functions, plus iris_sql_batch, an aggregate internal to the walks of links.c. Registration lasts
+ * as long as the connection; the extension is loaded per connection, never made automatic for
+ * others.
  */
 #include "irisgate/sqlmod.h"
 #include "sql_int.h"
@@ -15,9 +16,11 @@ SQLITE_EXTENSION_INIT1
 #endif
 
 int ig_sql_register(sqlite3 *db) {
-    int rc = ig_sql_register_pivot(db);
+    ig_sqll_sink_t *sink = NULL;
+    int rc = ig_sqll_register(db, &sink);
+    if (rc == SQLITE_OK) rc = ig_sql_register_pivot(db, sink);
     if (rc == SQLITE_OK) rc = ig_sql_register_guided(db);
-    if (rc == SQLITE_OK) rc = ig_sql_register_distribution(db);
+    if (rc == SQLITE_OK) rc = ig_sql_register_distribution(db, sink);
     if (rc == SQLITE_OK) rc = ig_sql_register_fetch(db);
     return rc;
 }

@@ -1,35 +1,20 @@
 /* pivot.c — iris_pivot(field, value): the stored domains that currently hold a value, the
- * Iris Investigate pivot answered from the intel tables.
- *
+ * Iris Investigate pivot answered from the intel tables (docs/sql.md).
  *   SELECT domain, risk_score, age_days FROM iris_pivot('ip', '199.30.228.112');
- *
- * Arguments (HIDDEN columns): field — an Iris search parameter (ip, nameserver_host,
- * ssl_hash, email, registrar, google_analytics, ...; aliases gtm, fb; 'domain' is not a
- * pivot), value — exact, as the vendor sends it. A NULL argument gives no rows.
- * Columns: domain, risk_score, create_date, age_days (whole days since create_date, today),
- * first_seen (vendor's), active, last_fetched (ours), vendor_count (Iris's count for the
- * value, NULL when no answer carried one), stored_count (how many rows this call returns).
- * A domain is listed when its link to the value is current: domain_pivots.last_seen equals
- * domains.last_fetched (docs/schema.md). One call is one lookup of pivots' (field, value)
- * index, then the value's links in key order; stored_count is counted only when asked for.
- * Reads with ordinary SQL on the caller's connection; never writes.
+ * Arguments (HIDDEN): field (an Iris search parameter; aliases gtm, fb; not 'domain'), value
+ * (exact, as the vendor sends it); a NULL one gives no rows. Columns: domain, risk_score,
+ * create_date, age_days (as v_domains), first_seen, active, last_fetched, vendor_count (Iris's
+ * count, NULL if no answer had one), stored_count (how many rows this call returns).
+ * A domain is listed when its link is current (domain_pivots.last_seen = domains.last_fetched).
+ * One call: a probe of pivots(field, value), then the value's links (links.c), in one walk or
+ * by chunks, reading only the columns the query uses (colUsed; age_days from create_date by
+ * age.c); stored_count comes with a whole walk, else is counted when first asked for.
+ * xBestIndex sizes the call from the store when the arguments are constants (estimate.c).
+ * The cursor owns its rows until the next call or xClose. Never writes.
  */
 #include "sql_int.h"
 
 #include <string.h>
-
-#define ROWS_SQL                                                                                   \
-    "SELECT d.domain, d.risk_score, d.create_date,"                                                \
-    " CAST(julianday('now') - julianday(d.create_date) AS INTEGER),"                               \
-    " d.first_seen, d.active, d.last_fetched, p.count"                                             \
-    " FROM pivots p JOIN domain_pivots dp ON dp.pivot_id = p.pivot_id"                             \
-    " JOIN domains d ON d.domain_id = dp.domain_id"                                                \
-    " WHERE p.field = ?1 AND p.value = ?2 AND dp.last_seen = d.last_fetched"
-
-#define COUNT_SQL                                                                                  \
-    "SELECT count(*) FROM pivots p JOIN domain_pivots dp ON dp.pivot_id = p.pivot_id"              \
-    " JOIN domains d ON d.domain_id = dp.domain_id"                                                \
-    " WHERE p.field = ?1 AND p.value = ?2 AND dp.last_seen = d.last_fetched"
 
 enum {
     COL_DOMAIN,
@@ -43,21 +28,45 @@ enum {
     COL_STORED_COUNT,
     COL_FIELD, /* HIDDEN: argument 1 */
     COL_VALUE, /* HIDDEN: argument 2 */
+    NCOLS
 };
 #define NARGS 2
+
+/* The walk column (links.c) each of our columns reads; -1: none. */
+static const int walk_col[NCOLS] = {
+    [COL_DOMAIN] = IG_SQLL_DOMAIN,
+    [COL_RISK] = IG_SQLL_RISK,
+    [COL_CREATE] = IG_SQLL_CREATE,
+    [COL_AGE] = IG_SQLL_CREATE,
+    [COL_FIRST_SEEN] = IG_SQLL_FIRST_SEEN,
+    [COL_ACTIVE] = IG_SQLL_ACTIVE,
+    [COL_LAST_FETCHED] = IG_SQLL_LAST_FETCHED,
+    [COL_VENDOR_COUNT] = -1,
+    [COL_STORED_COUNT] = -1,
+    [COL_FIELD] = -1,
+    [COL_VALUE] = -1,
+};
 
 typedef struct {
     sqlite3_vtab base;
     sqlite3 *db;
-    sqlite3_stmt *spare_rows, *spare_count;
+    ig_sqll_t links;
+    sqlite3_stmt *spare_age;
 } pivot_vtab;
+
+#define SMALL_VALUE 256 /* vendor count up to which a call reads all links in one walk */
+#define FIRST_CHUNK 64  /* else, links read by the first chunk */
 
 typedef struct {
     sqlite3_vtab_cursor base;
-    sqlite3_stmt *rows;
-    sqlite3_value *args[NARGS]; /* as given, for the hidden columns */
+    ig_sqll_batch_t batch;
+    int row;                    /* in the batch */
+    signed char at[NCOLS];      /* our column -> its place in a row of the walk, -1 */
+    sqlite3_value *args[NARGS]; /* as given, for the hidden columns (when read) */
     char field[IG_SQLF_MAX];
     char *value;
+    ig_sqll_value_t pv;
+    sqlite3_int64 now; /* for age_days */
     int eof;
     sqlite3_int64 rowid;
     sqlite3_int64 stored; /* -1 until asked for */
@@ -74,6 +83,7 @@ static int pv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     if (!v) return SQLITE_NOMEM;
     memset(v, 0, sizeof(*v));
     v->db = db;
+    v->links.sink = aux;
     sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
     *out = &v->base;
     return SQLITE_OK;
@@ -81,16 +91,27 @@ static int pv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
 
 static int pv_disconnect(sqlite3_vtab *vt) {
     pivot_vtab *v = (pivot_vtab *)vt;
-    sqlite3_finalize(v->spare_rows);
-    sqlite3_finalize(v->spare_count);
+    ig_sqll_free(&v->links);
+    sqlite3_finalize(v->spare_age);
     sqlite3_free(v);
     return SQLITE_OK;
 }
 
 static int pv_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
-    /* One index probe for the value, then its links: a typical guided pivot is tens of
-     * domains (rows), each a primary-key lookup of domains. */
-    return ig_sqla_best_index(info, COL_FIELD, NARGS, NARGS, 50, 60);
+    pivot_vtab *v = (pivot_vtab *)vt;
+    int which[NARGS];
+    int rc = ig_sqla_plan(info, COL_FIELD, NARGS, NARGS, which);
+    if (rc != SQLITE_OK) return rc;
+    /* The value's own size when the query names it; rows also cost their domain lookups,
+     * and stored_count a second walk. */
+    double rows = ig_sqle_value_rows(v->db, &v->links, ig_sqla_constant(info, which, 0),
+                                     ig_sqla_constant(info, which, 1));
+    double cost = ig_sqle_walk_cost(rows);
+    if (info->colUsed & ((sqlite3_uint64)1 << COL_STORED_COUNT)) cost += ig_sqle_walk_cost(rows);
+    info->estimatedRows = (sqlite3_int64)rows;
+    info->estimatedCost = cost;
+    ig_sqla_set_columns(info, info->colUsed);
+    return SQLITE_OK;
 }
 
 static int pv_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
@@ -103,9 +124,7 @@ static int pv_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out) {
 }
 
 static void pv_reset(pivot_cursor *c) {
-    pivot_vtab *v = (pivot_vtab *)c->base.pVtab;
-    ig_sqls_give(&v->spare_rows, c->rows);
-    c->rows = NULL;
+    c->batch.n = c->row = 0;
     for (int i = 0; i < NARGS; i++) {
         sqlite3_value_free(c->args[i]);
         c->args[i] = NULL;
@@ -118,28 +137,47 @@ static void pv_reset(pivot_cursor *c) {
 }
 
 static int pv_close(sqlite3_vtab_cursor *cur) {
-    pv_reset((pivot_cursor *)cur);
-    sqlite3_free(cur);
+    pivot_cursor *c = (pivot_cursor *)cur;
+    pv_reset(c);
+    ig_sqll_batch_free(&c->batch);
+    sqlite3_free(c);
     return SQLITE_OK;
 }
 
 static int vt_error(sqlite3_vtab *vt, char *msg) {
     sqlite3_free(vt->zErrMsg);
     vt->zErrMsg = msg;
-    return SQLITE_ERROR;
+    return msg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static int db_error(sqlite3_vtab_cursor *cur) {
+    pivot_vtab *v = (pivot_vtab *)cur->pVtab;
+    return vt_error(cur->pVtab, sqlite3_mprintf("iris_pivot: %s (is this an irisgate database?)",
+                                                sqlite3_errmsg(v->db)));
+}
+
+/* The next chunk of rows, when the current one is used up. */
+static int next_chunk(pivot_cursor *c) {
+    pivot_vtab *v = (pivot_vtab *)c->base.pVtab;
+    c->row = 0;
+    if (c->batch.done) {
+        c->batch.n = 0;
+    } else {
+        int rc = ig_sqll_batch_next(v->db, &v->links, &c->batch);
+        if (rc != SQLITE_OK) {
+            c->eof = 1;
+            return rc == SQLITE_NOMEM ? rc : db_error(&c->base);
+        }
+    }
+    c->eof = c->batch.n == 0;
+    return SQLITE_OK;
 }
 
 static int pv_next(sqlite3_vtab_cursor *cur) {
     pivot_cursor *c = (pivot_cursor *)cur;
-    int rc = sqlite3_step(c->rows);
-    if (rc == SQLITE_ROW) {
-        c->rowid++;
-        return SQLITE_OK;
-    }
-    c->eof = 1;
-    if (rc == SQLITE_DONE) return SQLITE_OK;
-    pivot_vtab *v = (pivot_vtab *)cur->pVtab;
-    return vt_error(cur->pVtab, sqlite3_mprintf("iris_pivot: %s", sqlite3_errmsg(v->db)));
+    c->rowid++;
+    if (++c->row < c->batch.n) return SQLITE_OK;
+    return next_chunk(c);
 }
 
 static int pv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
@@ -147,69 +185,90 @@ static int pv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     pivot_cursor *c = (pivot_cursor *)cur;
     pivot_vtab *v = (pivot_vtab *)cur->pVtab;
     pv_reset(c);
+    sqlite3_uint64 used = ig_sqla_columns(idxStr);
     sqlite3_value *args[NARGS];
     ig_sqla_args(idxNum, argc, argv, NARGS, args);
     for (int i = 0; i < NARGS; i++) {
-        if (args[i] && !(c->args[i] = sqlite3_value_dup(args[i]))) return SQLITE_NOMEM;
+        if (args[i] && (used & ((sqlite3_uint64)1 << (COL_FIELD + i))) &&
+            !(c->args[i] = sqlite3_value_dup(args[i])))
+            return SQLITE_NOMEM;
     }
     char *err = NULL;
     int rc = ig_sqlf_pivot_args(v->db, "iris_pivot", args[0], args[1], c->field, &c->value, &err);
     if (rc != SQLITE_OK) return err ? vt_error(cur->pVtab, err) : rc;
     if (!c->value) return SQLITE_OK; /* a NULL argument: no rows */
-    rc = ig_sqls_take(v->db, &v->spare_rows, ROWS_SQL, &c->rows);
-    if (rc != SQLITE_OK)
-        return vt_error(cur->pVtab, sqlite3_mprintf("iris_pivot: %s (is this an irisgate "
-                                                    "database?)",
-                                                    sqlite3_errmsg(v->db)));
-    sqlite3_bind_text(c->rows, 1, c->field, -1, SQLITE_STATIC);
-    sqlite3_bind_text(c->rows, 2, c->value, -1, SQLITE_STATIC);
-    c->eof = 0;
-    return pv_next(cur);
+    unsigned cols = 0;
+    for (int k = 0; k < NCOLS; k++)
+        if (walk_col[k] >= 0 && (used & ((sqlite3_uint64)1 << k))) cols |= 1u << walk_col[k];
+    for (int k = 0; k < NCOLS; k++)
+        c->at[k] = (signed char)(walk_col[k] >= 0 ? ig_sqll_column(cols, walk_col[k]) : -1);
+    if (used & ((sqlite3_uint64)1 << COL_AGE)) c->now = ig_sqld_now();
+    c->rowid = 1;
+    c->row = 0;
+    if (ig_sqll_probe(v->db, &v->links, c->field, c->value, &c->pv) != SQLITE_OK)
+        return db_error(cur);
+    if (!c->pv.found) return SQLITE_OK;
+    /* A value Iris counts few domains for has no more stored: one walk reads them all. A
+     * bigger one goes a chunk at a time, so a query that stops early stops reading early. */
+    int small = c->pv.has_count && c->pv.count <= SMALL_VALUE;
+    ig_sqll_batch_start(&c->batch, cols, &c->pv, small ? 0 : FIRST_CHUNK);
+    if ((rc = next_chunk(c)) != SQLITE_OK) return rc;
+    c->eof = c->batch.n == 0;
+    /* Every current link read at once: their number is stored_count. */
+    if (c->batch.done) c->stored = c->batch.n;
+    return SQLITE_OK;
 }
 
 static int pv_eof(sqlite3_vtab_cursor *cur) {
     return ((pivot_cursor *)cur)->eof;
 }
 
-/* Counted on the first request of the column, not per row: a query that does not select
- * stored_count never pays for it. */
-static int stored_count(pivot_cursor *c, sqlite3_int64 *out) {
-    if (c->stored < 0) {
-        pivot_vtab *v = (pivot_vtab *)c->base.pVtab;
-        sqlite3_stmt *s = NULL;
-        int rc = ig_sqls_take(v->db, &v->spare_count, COUNT_SQL, &s);
-        if (rc != SQLITE_OK) return rc;
-        sqlite3_bind_text(s, 1, c->field, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, c->value, -1, SQLITE_STATIC);
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) c->stored = sqlite3_column_int64(s, 0);
-        ig_sqls_give(&v->spare_count, s);
-        if (rc != SQLITE_ROW) return rc;
-    }
-    *out = c->stored;
-    return SQLITE_OK;
-}
-
 static int pv_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     pivot_cursor *c = (pivot_cursor *)cur;
+    pivot_vtab *v = (pivot_vtab *)cur->pVtab;
+    if (col < 0 || col >= NCOLS) return SQLITE_OK;
+    int k = c->at[col];
+    if (k >= 0 && col != COL_AGE) { /* a domain column, as read: most calls */
+        const ig_sqll_cell_t *cell = ig_sqll_cell(&c->batch, c->row, k);
+        if (cell->type == SQLITE_TEXT)
+            sqlite3_result_text(ctx, c->batch.text + cell->u.off, cell->len, SQLITE_TRANSIENT);
+        else if (cell->type == SQLITE_INTEGER)
+            sqlite3_result_int64(ctx, cell->u.i);
+        else
+            ig_sqll_result(ctx, &c->batch, cell);
+        return SQLITE_OK;
+    }
     switch (col) {
     case COL_FIELD:
     case COL_VALUE:
         if (c->args[col - COL_FIELD]) sqlite3_result_value(ctx, c->args[col - COL_FIELD]);
         return SQLITE_OK;
-    case COL_STORED_COUNT: {
-        sqlite3_int64 n = 0;
-        int rc = stored_count(c, &n);
-        if (rc != SQLITE_OK) {
-            pivot_vtab *v = (pivot_vtab *)cur->pVtab;
+    case COL_VENDOR_COUNT:
+        if (c->pv.has_count) sqlite3_result_int64(ctx, c->pv.count);
+        return SQLITE_OK;
+    case COL_STORED_COUNT:
+        /* Counted on the first request, not per row: a query that does not select the
+         * column never pays for it. */
+        if (c->stored < 0 && ig_sqll_count(v->db, &v->links, c->pv.pivot_id, &c->stored)) {
+            c->stored = -1;
             sqlite3_result_error(ctx, sqlite3_errmsg(v->db), -1);
-            return rc;
+            return SQLITE_ERROR;
         }
-        sqlite3_result_int64(ctx, n);
+        sqlite3_result_int64(ctx, c->stored);
+        return SQLITE_OK;
+    case COL_AGE: {
+        sqlite3_int64 days = 0;
+        int got = k < 0 ? 0
+                        : ig_sqld_age(v->db, &v->spare_age, c->now, &c->batch,
+                                      ig_sqll_cell(&c->batch, c->row, k), &days);
+        if (got < 0) {
+            sqlite3_result_error(ctx, sqlite3_errmsg(v->db), -1);
+            return SQLITE_ERROR;
+        }
+        if (got) sqlite3_result_int64(ctx, days);
         return SQLITE_OK;
     }
     default:
-        ig_sqls_result_column(ctx, c->rows, col);
         return SQLITE_OK;
     }
 }
@@ -235,6 +294,6 @@ static sqlite3_module pivot_module = {
     .xRowid = pv_rowid,
 };
 
-int ig_sql_register_pivot(sqlite3 *db) {
-    return sqlite3_create_module(db, "iris_pivot", &pivot_module, NULL);
+int ig_sql_register_pivot(sqlite3 *db, ig_sqll_sink_t *sink) {
+    return sqlite3_create_module(db, "iris_pivot", &pivot_module, sink);
 }

@@ -27,27 +27,3 @@ void ig_sqls_give(sqlite3_stmt **slot, sqlite3_stmt *s) {
         *slot = s;
     }
 }
-
-void ig_sqls_result_column(sqlite3_context *ctx, sqlite3_stmt *s, int col) {
-    /* One sqlite3_column_value (one mutex round trip), then typed results: text is copied
-     * into the result register's own buffer, which SQLite reuses from row to row, where
-     * sqlite3_result_value would allocate and free a copy per column per row. */
-    sqlite3_value *v = sqlite3_column_value(s, col);
-    switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER:
-        sqlite3_result_int64(ctx, sqlite3_value_int64(v));
-        break;
-    case SQLITE_FLOAT:
-        sqlite3_result_double(ctx, sqlite3_value_double(v));
-        break;
-    case SQLITE_TEXT:
-        sqlite3_result_text(ctx, (const char *)sqlite3_value_text(v), sqlite3_value_bytes(v),
-                            SQLITE_TRANSIENT);
-        break;
-    case SQLITE_NULL:
-        break;
-    default:
-        sqlite3_result_value(ctx, v);
-        break;
-    }
-}

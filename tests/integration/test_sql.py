@@ -2,20 +2,27 @@
 `irisgate sql`: iris_pivot, iris_guided_pivots and iris_distribution agree with plain SQL
 over the intel tables (and with the vendor's answers) on a database filled through irisgate
 from fixtures and fakeiris's synthetic world; plans without the arguments are refused; a
-database used with the module stays a plain SQLite file; iris_fetch fills the store through
-irisgate, costs no upstream query the second time within the TTL, and carries the vendor's
-message on errors.
+database used with the module stays a plain SQLite file; the planner sizes each call from the
+store; every example of docs/sql.md runs; ages and risk scores at every bucket boundary land
+where a plain-SQL CASE puts them; iris_fetch fills the store through irisgate, costs no
+upstream query the second time within the TTL, takes answers irisgate served from its cache
+in whole or in part (HIT, PARTIAL, STALE) as stored, and carries the vendor's message on
+errors.
 
 Environment (CMake): IRISGATE_SQL_EXT (the built irisgate_sql.so); in the sanitizer build
 IG_SQL_PRELOAD (the ASan runtime, preloaded into Debian's uninstrumented sqlite3 so it can
 load our instrumented extension; leak checking stays on: the shell itself leaks nothing).
 """
+import datetime
 import json
 import math
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -27,14 +34,13 @@ from harness import Env, IRISGATE, run  # noqa: E402
 INV = "/v1/iris-investigate/"
 EXT = os.environ.get("IRISGATE_SQL_EXT", "build/irisgate_sql.so")
 RESPONSES = os.path.join(harness.SHARED, "iris", "responses")
+DOCS_SQL = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "sql.md")
 
 # Written from the Iris apps' attribute names, not from sql/fields.c.
 LABELS = {"ip": "IP address", "nameserver_host": "Name server", "registrar": "Registrar",
           "ssl_hash": "SSL hash", "google_analytics": "Google Analytics",
           "mailserver_host": "Mail server", "email_domain": "Email domain"}
-AGE_BUCKETS = [("under a week", 0, 6), ("under a month", 7, 29), ("under 3 months", 30, 89),
-               ("under 6 months", 90, 179), ("under a year", 180, 364),
-               ("under 2 years", 365, 729), ("under 5 years", 730, 1824), ("older", 1825, None)]
+
 
 
 def shell_env(extra=None):
@@ -155,31 +161,86 @@ def sql_str(s):
     return "'" + s.replace("'", "''") + "'"
 
 
-def expected_distribution(domains, metric, width=10):
-    """Buckets computed here from the plain-SQL rows of the value's domains."""
+def doc_text():
+    with open(DOCS_SQL) as f:
+        return f.read()
+
+
+def doc_field_order():
+    """The pivot fields in the order docs/sql.md lists them (Conventions, **Fields**): the
+    order iris_guided_pivots promises for a domain's values."""
+    text = doc_text()
+    para = text[text.index("**Fields**"):text.index("Field names are case-insensitive")]
+    fields = re.findall(r"`([a-z0-9_]+)`", para.split(":", 1)[1])
+    assert len(fields) > 30 and fields[0] == "ip", fields
+    return fields
+
+
+def doc_sql_blocks():
+    return re.findall(r"```sql\n(.*?)```", doc_text(), re.S)
+
+
+def plain_guided_ordered():
+    """A domain's current values in the documented order, by plain SQL."""
+    rank = " ".join("WHEN %s THEN %d" % (sql_str(f), i) for i, f in enumerate(doc_field_order()))
+    return PLAIN_GUIDED + " ORDER BY CASE p.field %s ELSE %d END, p.field, p.value" % (
+        rank, len(doc_field_order()))
+
+
+# The value's current domains, as docs/schema.md defines them, for the histograms below.
+VALUE_DOMAINS = """SELECT v.domain, v.risk_score, v.age_days FROM pivots p
+                   JOIN domain_pivots dp ON dp.pivot_id = p.pivot_id
+                   JOIN v_domains v ON v.domain_id = dp.domain_id
+                   WHERE p.field = :field AND p.value = :value AND dp.last_seen = v.last_fetched"""
+
+# docs/sql.md's risk buckets: :w points wide from 0, the last one cut at 100, 'unknown' last.
+PLAIN_RISK_BUCKETS = """
+WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE (i + 1) * :w <= 100),
+b AS (SELECT i AS ord, i * :w AS low, min(i * :w + :w - 1, 100) AS high FROM k
+      UNION ALL SELECT 1000, NULL, NULL),
+doms AS (%s),
+r AS (SELECT CASE WHEN risk_score IS NULL THEN 1000
+                  ELSE min(max(risk_score, 0), 100) / :w END AS ord FROM doms)
+SELECT CASE WHEN b.ord = 1000 THEN 'unknown' WHEN low = high THEN CAST(low AS TEXT)
+            ELSE low || '-' || high END AS bucket, low, high,
+       (SELECT count(*) FROM r WHERE r.ord = b.ord) AS domains,
+       coalesce((SELECT count(*) FROM r WHERE r.ord = b.ord) * 1.0
+                / nullif((SELECT count(*) FROM doms), 0), 0.0) AS share
+FROM b ORDER BY b.ord""" % VALUE_DOMAINS
+
+# docs/sql.md's age buckets, a CASE over v_domains.age_days.
+PLAIN_AGE_BUCKETS = """
+WITH b(ord, bucket, low, high) AS (VALUES (0, 'under a week', 0, 6), (1, 'under a month', 7, 29),
+       (2, 'under 3 months', 30, 89), (3, 'under 6 months', 90, 179),
+       (4, 'under a year', 180, 364), (5, 'under 2 years', 365, 729),
+       (6, 'under 5 years', 730, 1824), (7, 'older', 1825, NULL), (8, 'unknown', NULL, NULL)),
+doms AS (%s),
+r AS (SELECT CASE WHEN age_days IS NULL THEN 8 WHEN age_days < 7 THEN 0 WHEN age_days < 30 THEN 1
+                  WHEN age_days < 90 THEN 2 WHEN age_days < 180 THEN 3 WHEN age_days < 365 THEN 4
+                  WHEN age_days < 730 THEN 5 WHEN age_days < 1825 THEN 6 ELSE 7 END AS ord
+      FROM doms)
+SELECT bucket, low, high, (SELECT count(*) FROM r WHERE r.ord = b.ord) AS domains,
+       coalesce((SELECT count(*) FROM r WHERE r.ord = b.ord) * 1.0
+                / nullif((SELECT count(*) FROM doms), 0), 0.0) AS share
+FROM b ORDER BY b.ord""" % VALUE_DOMAINS
+
+
+def plain_distribution(db, field, value, metric, width=10):
     if metric == "risk":
-        n = (100 + width - 1) // width
-        buckets = [("%d-%d" % (k * width, 100 if k == n - 1 else (k + 1) * width - 1),
-                    k * width, 100 if k == n - 1 else (k + 1) * width - 1) for k in range(n)]
-    else:
-        buckets = list(AGE_BUCKETS)
-    counts = [0] * (len(buckets) + 1)
-    for d in domains:
-        x = d["risk_score"] if metric == "risk" else d["age_days"]
-        if x is None:
-            counts[-1] += 1
-            continue
-        x = max(x, 0)
-        for i, (_, low, high) in enumerate(buckets):
-            if high is None or x <= high:
-                counts[i] += 1
-                break
-    total = len(domains)
-    out = [{"bucket": b[0], "low": b[1], "high": b[2], "domains": counts[i],
-            "share": counts[i] / total if total else 0.0} for i, b in enumerate(buckets)]
-    out.append({"bucket": "unknown", "low": None, "high": None, "domains": counts[-1],
-                "share": counts[-1] / total if total else 0.0})
-    return out
+        return plain(db, PLAIN_RISK_BUCKETS, {"field": field, "value": value, "w": width})
+    return plain(db, PLAIN_AGE_BUCKETS, {"field": field, "value": value})
+
+
+def assert_same_distribution(test, got, want):
+    test.assertEqual([{k: r[k] for k in r if k != "share"} for r in got],
+                     [{k: r[k] for k in r if k != "share"} for r in want])
+    for g, w in zip(got, want):
+        test.assertTrue(math.isclose(g["share"], w["share"], abs_tol=1e-9), (g, w))
+
+
+def first_scans(plan):
+    """The aliases of EXPLAIN QUERY PLAN's SCAN/SEARCH lines, outermost first."""
+    return re.findall(r"(?:SCAN|SEARCH) (\w+)", plan)
 
 
 class SqlModuleTest(unittest.TestCase):
@@ -236,6 +297,11 @@ class SqlModuleTest(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("unknown pivot field 'nameserver_hots'", err)
         self.assertEqual(rows(db, "SELECT count(*) AS n FROM iris_pivot('ip', NULL)"), [{"n": 0}])
+        self.assertEqual(rows(db, "SELECT count(*) AS n FROM iris_pivot(NULL, 'x')"), [{"n": 0}])
+        # The walks' internal aggregate is of no use on its own.
+        rc, _, err = shell(db, "SELECT iris_sql_batch(domain) FROM domains;")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("internal to the irisgate SQL module", err)
         self.assertEqual(rows(db, "SELECT count(*) AS n FROM iris_pivot('ip', '203.0.113.254')"), [{"n": 0}])
 
     def test_guided_pivots_match_plain_sql_and_the_fixture(self):
@@ -243,15 +309,14 @@ class SqlModuleTest(unittest.TestCase):
         for threshold in (None, 100000):
             args = "'google.com'" if threshold is None else "'GOOGLE.com', %d" % threshold
             got = rows(db, "SELECT * FROM iris_guided_pivots(%s)" % args)
-            want = plain(db, PLAIN_GUIDED, ("google.com",))
+            want = plain(db, plain_guided_ordered(), ("google.com",))
             self.assertGreater(len(want), 10)
             t = 500 if threshold is None else threshold
             for w in want:
                 w["guided"] = 1 if w["vendor_count"] is not None and 1 < w["vendor_count"] <= t else 0
                 w["query"] = w["field"] + "=" + urllib.parse.quote(w["value"], safe="-._~")
-            key = lambda r: (r["field"], r["value"])  # noqa: E731
-            self.assertEqual(sorted(({k: r[k] for k in r if k != "label"} for r in got), key=key),
-                             sorted(want, key=key))
+            # In the documented order, without an ORDER BY.
+            self.assertEqual([{k: r[k] for k in r if k != "label"} for r in got], want)
             for r in got:
                 if r["field"] in LABELS:
                     self.assertEqual(r["label"], LABELS[r["field"]])
@@ -266,27 +331,77 @@ class SqlModuleTest(unittest.TestCase):
         self.assertTrue({(r["value"], r["vendor_count"]) for r in got} & expect, (got, expect))
         self.assertEqual(rows(db, "SELECT count(*) AS n FROM iris_guided_pivots('not-stored.example')"),
                          [{"n": 0}])
+        # A NULL domain is no rows; a NULL threshold is the default.
+        self.assertEqual(rows(db, "SELECT count(*) AS n FROM iris_guided_pivots(NULL)"), [{"n": 0}])
+        self.assertEqual(rows(db, "SELECT guided FROM iris_guided_pivots('google.com', NULL)"),
+                         rows(db, "SELECT guided FROM iris_guided_pivots('google.com')"))
 
     def test_distributions_count_every_bucket_as_plain_sql_does(self):
         db = self.env.db
-        domains = plain(db, PLAIN_PIVOT, ("nameserver_host", self.ns))
-        self.assertEqual(len(domains), self.ns_count)
-        for metric, width in (("risk", None), ("risk", 25), ("age", None)):
+        for metric, width in (("risk", None), ("risk", 25), ("risk", 1), ("risk", 30), ("age", None)):
             args = "'nameserver_host', %s, '%s'" % (sql_str(self.ns), metric)
             if width:
                 args += ", %d" % width
             got = rows(db, "SELECT * FROM iris_distribution(%s)" % args)
-            want = expected_distribution(domains, metric, width or 10)
-            self.assertEqual([{k: r[k] for k in r if k != "share"} for r in got],
-                             [{k: r[k] for k in r if k != "share"} for r in want])
-            for g, w in zip(got, want):
-                self.assertTrue(math.isclose(g["share"], w["share"], abs_tol=1e-9), (g, w))
+            want = plain_distribution(db, "nameserver_host", self.ns, metric, width or 10)
+            assert_same_distribution(self, got, want)
             self.assertEqual(sum(r["domains"] for r in got), self.ns_count)
+        # Width 1: a bucket per score, 0 to 100, then 'unknown'.
+        got = rows(db, "SELECT bucket FROM iris_distribution('nameserver_host', %s, 'risk', 1)" % sql_str(self.ns))
+        self.assertEqual([r["bucket"] for r in got], [str(i) for i in range(101)] + ["unknown"])
         rc, _, err = shell(db, "SELECT * FROM iris_distribution('ip', '1.2.3.4', 'size');")
         self.assertNotEqual(rc, 0)
         self.assertIn("unknown metric 'size'", err)
+        for bad in ("0", "101", "2.5", "'x'"):
+            rc, _, err = shell(db, "SELECT * FROM iris_distribution('ip', '1.2.3.4', 'risk', %s);" % bad)
+            self.assertNotEqual(rc, 0, bad)
+            self.assertIn("bucket size must be a whole number", err)
+        # A value nobody stored: every bucket, empty.
         empty = rows(db, "SELECT domains FROM iris_distribution('ip', '203.0.113.254', 'age')")
-        self.assertEqual(empty, [{"domains": 0}] * (len(AGE_BUCKETS) + 1))
+        self.assertEqual(empty, [{"domains": 0}] * 9)
+        # A NULL field, value or metric: no rows, as iris_pivot; a NULL bucket size: the default.
+        for args in ("NULL, '1.2.3.4', 'risk'", "'ip', NULL, 'risk'", "'ip', NULL, 'age'",
+                     "'nameserver_host', %s, NULL" % sql_str(self.ns)):
+            self.assertEqual(rows(db, "SELECT count(*) AS n FROM iris_distribution(%s)" % args), [{"n": 0}], args)
+        self.assertEqual(
+            rows(db, "SELECT * FROM iris_distribution('nameserver_host', %s, 'risk', NULL)" % sql_str(self.ns)),
+            rows(db, "SELECT * FROM iris_distribution('nameserver_host', %s, 'risk')" % sql_str(self.ns)))
+
+    def test_the_planner_puts_the_smaller_pivot_outside(self):
+        """Sized from the store: a value with one stored domain drives a join with one that has
+        many, whichever is written first."""
+        db = self.env.db
+        small = plain(db, "SELECT field, value FROM v_pivot_counts WHERE field = 'ip' AND stored_count = 1 "
+                          "ORDER BY value LIMIT 1")[0]
+        big = ("nameserver_host", self.ns)
+        self.assertGreaterEqual(self.ns_count, 12)
+        s_args = "%s, %s" % (sql_str(small["field"]), sql_str(small["value"]))
+        b_args = "%s, %s" % (sql_str(big[0]), sql_str(big[1]))
+        for sql in ("SELECT big.domain FROM iris_pivot(%s) big JOIN iris_pivot(%s) small "
+                    "ON small.domain = big.domain" % (b_args, s_args),
+                    "SELECT big.domain FROM iris_pivot(%s) small JOIN iris_pivot(%s) big "
+                    "ON small.domain = big.domain" % (s_args, b_args)):
+            rc, out, err = shell(db, "EXPLAIN QUERY PLAN %s;\n" % sql)
+            self.assertEqual((rc, err), (0, ""))
+            self.assertEqual(first_scans(out), ["small", "big"], out)
+        # And the guided pivots of a domain drive the pivots on its values.
+        rc, out, err = shell(db, "EXPLAIN QUERY PLAN SELECT p.domain FROM iris_pivot(%s) p "
+                                 "JOIN iris_guided_pivots('google.com') g ON g.domain = p.domain;\n" % b_args)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(first_scans(out)[0], "g", out)
+
+    def test_every_example_of_the_manual_runs(self):
+        """Each ```sql block of docs/sql.md, in the sqlite3 shell with the module, against this
+        store and its irisgate (the manual's placeholder key replaced by the test user's)."""
+        env = self.env
+        blocks = doc_sql_blocks()
+        self.assertGreaterEqual(len(blocks), 7)
+        for sql in blocks:
+            script = ".bail on\n" + sql.replace("KEY-FROM-irisgate-user-add", env.key)
+            rc, out, err = shell(env.db, script, env={"IRISGATE_URL": "http://127.0.0.1:%d" % env.gate.port},
+                                 args=("-batch", "-bail"))
+            self.assertEqual((rc, err), (0, ""), sql)
+
 
     def test_plans_without_the_arguments_are_refused_and_joins_bind_them(self):
         db = self.env.db
@@ -320,8 +435,13 @@ class SqlModuleTest(unittest.TestCase):
 
     def test_a_database_used_with_the_module_needs_nothing_without_it(self):
         db = self.env.db
-        rc, _, err = shell(db, "CREATE VIRTUAL TABLE x USING iris_pivot;\n")
-        self.assertNotEqual(rc, 0)  # eponymous only: nothing can be stored
+        schema = plain(db, "SELECT type, name, sql FROM sqlite_schema ORDER BY name")
+        for fn, args in (("iris_pivot", ""), ("iris_guided_pivots", ""), ("iris_distribution", ""),
+                         ("iris_pivot", "('ip', '1.2.3.4')")):
+            rc, _, err = shell(db, "CREATE VIRTUAL TABLE main.x USING %s%s;\n" % (fn, args))
+            self.assertNotEqual(rc, 0, fn)  # eponymous only: nothing can be stored
+            self.assertIn("no such module", err)
+        self.assertEqual(plain(db, "SELECT type, name, sql FROM sqlite_schema ORDER BY name"), schema)
         rc, out, err = shell(db, "SELECT count(*) FROM iris_pivot('nameserver_host', %s);\n"
                                  "SELECT count(*) FROM iris_guided_pivots('google.com');\n" % sql_str(self.ns))
         self.assertEqual(rc, 0, err)
@@ -363,6 +483,127 @@ class SqlModuleTest(unittest.TestCase):
         self.assertIn("readonly", p.stderr.decode())
 
 
+class SqlBoundaryTest(unittest.TestCase):
+    """Domains whose ages and risk scores sit on every bucket boundary, imported from a
+    fixture answer rewritten with create dates counted back from today (the fixtures are from
+    the 1990s and fakeiris's synthetic dates from 2025-10-01, so neither reaches the young
+    buckets). Every histogram must put each domain where a plain-SQL CASE over v_domains does."""
+
+    AGES = [0, 1, 6, 7, 8, 29, 30, 31, 89, 90, 179, 180, 364, 365, 366, 729, 730, 1824, 1825, 9000]
+    RISKS = [0, 1, 9, 10, 11, 24, 25, 29, 30, 49, 50, 74, 75, 89, 90, 98, 99, 100, None]
+    IP = "192.0.2.50"
+    MANY, MANY_IP = 300, "192.0.2.60"
+
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(harness.TMP_ROOT, exist_ok=True)
+        cls.dir = tempfile.mkdtemp(prefix="ig-sqlb-", dir=harness.TMP_ROOT)
+        cls.db = os.path.join(cls.dir, "boundary.db")
+        body = harness.newest_fixtures("iris-investigate", "domain=amazon.com,google.com")[0]
+        doc = json.loads(body)
+        template = [r for r in doc["response"]["results"] if r["domain"] == "google.com"][0]
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        dates = [(today - datetime.timedelta(days=a)).isoformat() for a in cls.AGES]
+        dates += [(today + datetime.timedelta(days=3)).isoformat(),  # in the future
+                  "", "2020-02-30", "2019-03-04 10:00:00"]  # none; days past the month; a time
+        results = []
+        for n, date in enumerate(dates):
+            r = json.loads(json.dumps(template))
+            r["domain"] = "boundary%02d.example" % n
+            r["create_date"] = {"value": date, "count": 1}
+            risk = cls.RISKS[n % len(cls.RISKS)]
+            r["domain_risk"] = {"risk_score": risk, "components": []} if risk is not None else {}
+            r["ip"][0]["address"] = {"value": cls.IP, "count": len(dates)}
+            results.append(r)
+        doc["response"]["results"] = results
+        doc["response"]["results_count"] = doc["response"]["total_count"] = len(results)
+        path = os.path.join(cls.dir, "boundary.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        run([IRISGATE, "import", "--db", cls.db, path])
+        cls.n = len(dates)
+        # A value Iris counts many domains for (so calls read it a chunk at a time), 300 of
+        # them stored; a later fetch moves every third off it (their links become history).
+        many = []
+        for n in range(cls.MANY):
+            r = json.loads(json.dumps(template))
+            r["domain"] = "many%03d.example" % n
+            r["ip"][0]["address"] = {"value": cls.MANY_IP, "count": 100000}
+            many.append(r)
+        cls.import_results(doc, many, "many1.json")
+        time.sleep(1.1)  # our times are whole seconds
+        for r in many[::3]:
+            r["ip"][0]["address"] = {"value": "192.0.2.61", "count": 1}
+        cls.import_results(doc, many[::3], "many2.json")
+
+    @classmethod
+    def import_results(cls, doc, results, name):
+        doc = dict(doc, response=dict(doc["response"], results=results, results_count=len(results),
+                                      total_count=len(results)))
+        path = os.path.join(cls.dir, name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        run([IRISGATE, "import", "--db", cls.db, path])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_the_store_holds_every_boundary(self):
+        got = plain(self.db, "SELECT age_days, risk_score FROM v_domains WHERE domain LIKE 'boundary%'")
+        self.assertEqual(len(got), self.n)
+        ages = {r["age_days"] for r in got}
+        self.assertTrue(set(self.AGES) <= ages, ages)
+        self.assertIn(None, ages)
+        self.assertEqual({r["risk_score"] for r in got}, set(self.RISKS))
+
+    def test_pivot_ages_are_v_domains_ages(self):
+        got = rows(self.db, "SELECT domain, create_date, age_days, risk_score FROM iris_pivot('ip', %s) "
+                            "ORDER BY domain" % sql_str(self.IP))
+        want = plain(self.db, "SELECT domain, create_date, age_days, risk_score FROM v_domains "
+                              "WHERE domain LIKE 'boundary%' ORDER BY domain")
+        self.assertEqual(got, want)
+
+    def test_a_big_value_is_read_a_chunk_at_a_time_as_plain_sql_reads_it(self):
+        """Over the chunks (64 links, then 256), with the history links among them skipped."""
+        ip = sql_str(self.MANY_IP)
+        want = plain(self.db, "SELECT domain, age_days, vendor_count, stored_count FROM (%s)" % PLAIN_PIVOT,
+                     ("ip", self.MANY_IP))
+        self.assertEqual(len(want), self.MANY - len(range(0, self.MANY, 3)))
+        got = rows(self.db, "SELECT domain, age_days, vendor_count, stored_count FROM iris_pivot('ip', %s) "
+                            "ORDER BY domain" % ip)
+        self.assertEqual(got, want)
+        got = rows(self.db, "SELECT domain FROM iris_pivot('ip', %s)" % ip)  # the walk's own order
+        self.assertEqual(len(got), len(want))
+        self.assertEqual(len({r["domain"] for r in got}), len(want))
+        self.assertEqual(rows(self.db, "SELECT count(*) AS n FROM iris_pivot('ip', %s)" % ip), [{"n": len(want)}])
+        first = rows(self.db, "SELECT domain FROM iris_pivot('ip', %s) LIMIT 70" % ip)
+        self.assertEqual(first, got[:70])
+        self.assertEqual(rows(self.db, "SELECT EXISTS (SELECT 1 FROM iris_pivot('ip', %s)) AS e" % ip), [{"e": 1}])
+        self.assertEqual(rows(self.db, "SELECT count(*) AS n FROM iris_pivot('ip', '192.0.2.61')"),
+                         [{"n": len(range(0, self.MANY, 3))}])
+        assert_same_distribution(self, rows(self.db, "SELECT * FROM iris_distribution('ip', %s, 'risk', 7)" % ip),
+                                 plain_distribution(self.db, "ip", self.MANY_IP, "risk", 7))
+
+    def test_age_buckets_as_a_plain_case_puts_them(self):
+        got = rows(self.db, "SELECT * FROM iris_distribution('ip', %s, 'age')" % sql_str(self.IP))
+        want = plain_distribution(self.db, "ip", self.IP, "age")
+        assert_same_distribution(self, got, want)
+        # Two on each side of every boundary but the last: no bucket is empty.
+        self.assertTrue(all(r["domains"] > 0 for r in got), got)
+
+    def test_risk_buckets_of_every_width_as_a_plain_case_puts_them(self):
+        for width in (1, 2, 7, 10, 25, 30, 33, 50, 99, 100):
+            got = rows(self.db, "SELECT * FROM iris_distribution('ip', %s, 'risk', %d)" % (sql_str(self.IP), width))
+            want = plain_distribution(self.db, "ip", self.IP, "risk", width)
+            assert_same_distribution(self, got, want)
+            self.assertEqual(len(got), 100 // width + 2, width)
+            self.assertEqual((got[-2]["high"], got[-1]["bucket"]), (100, "unknown"))
+        got = rows(self.db, "SELECT bucket, low, high FROM iris_distribution('ip', %s, 'risk')" % sql_str(self.IP))
+        self.assertEqual([r["bucket"] for r in got],
+                         ["%d-%d" % (k, k + 9) for k in range(0, 100, 10)] + ["100", "unknown"])
+
+
 class SqlHistoryTest(unittest.TestCase):
 
     def test_a_domain_that_moved_off_a_value_is_no_longer_listed(self):
@@ -400,6 +641,35 @@ class SqlFetchTest(unittest.TestCase):
         return ("SELECT iris_config('url', 'http://127.0.0.1:%d');\n"
                 "SELECT iris_config('user', %s);\nSELECT iris_config('key', %s);\n"
                 % (env.gate.port, sql_str(env.user), sql_str(key or env.key)))
+
+    def fetch(self, env, sql, db=None, timeout=None, key=None):
+        """Runs sql after configuring iris_fetch (settings echo silenced); returns (exit status,
+        output, errors, seconds)."""
+        script = (".output /dev/null\n" + self.config(env, key)
+                  + ("SELECT iris_config('timeout', %s);\n" % timeout if timeout else "")
+                  + ".output stdout\n" + sql)
+        t0 = time.monotonic()
+        rc, out, err = shell(db or env.db, script)
+        return rc, out, err, time.monotonic() - t0
+
+    def logged(self, env, n):
+        """Waits until irisgate has logged its n Investigate answers so far (the request log is
+        written a moment after the answers); returns n."""
+        wait_for(env.db, "SELECT count(*) FROM requests WHERE endpoint = 'iris-investigate'", (), n)
+        return n
+
+    def outcomes(self, env, since, n):
+        """The outcomes of the n Investigate answers logged after the first `since`."""
+        deadline = time.monotonic() + 10
+        got = []
+        while time.monotonic() < deadline:
+            got = [r["outcome"] for r in plain(
+                env.db, "SELECT outcome FROM requests WHERE endpoint = 'iris-investigate' "
+                        "ORDER BY id LIMIT -1 OFFSET ?", (since,))]
+            if len(got) >= n:
+                break
+            time.sleep(0.05)
+        return got
 
     def test_fetch_fills_the_store_and_the_second_call_is_free(self):
         with Env() as env:
@@ -471,6 +741,87 @@ class SqlFetchTest(unittest.TestCase):
             rc, out, err = shell(env.db, "SELECT iris_fetch('ip', '1.2.3.4');\n")
             self.assertNotEqual(rc, 0)
             self.assertIn("no irisgate user", err)
+
+    def test_fetch_takes_answers_served_partly_or_stale_from_the_cache(self):
+        """PARTIAL (a domain cached seconds ago, another fetched now) and STALE (the vendor
+        failing, older copies served) answers are stored answers: iris_fetch returns at once."""
+        with Env(gate_args=["--ttl-investigate", "4s"]) as env:
+            a, b = universe(env, 2)
+            value, count = find_value(env, "nameserver_host", 2, 400, through_gate=False)
+            s, h, _ = env.ask(INV, {"domain": a})
+            self.assertEqual((s, h["x-cache"]), (200, "MISS"))
+            rc, out, err, _ = self.fetch(env, "SELECT iris_fetch('nameserver_host', %s);\n" % sql_str(value))
+            self.assertEqual((rc, out, err), (0, "%d\n" % count, ""))
+            time.sleep(2.2)  # a was stored seconds before this call: its copy predates the call
+            sql = "SELECT iris_fetch('domain', %s);\n" % sql_str(a + "," + b)
+            since = self.logged(env, 2)  # the domain asked and the pivot's one page
+            rc, out, err, took = self.fetch(env, sql, timeout=8)
+            self.assertEqual((rc, out, err), (0, "2\n", ""))
+            self.assertLess(took, 5)
+            self.assertEqual(self.outcomes(env, since, 1), ["PARTIAL"])
+
+            time.sleep(4.2)  # every answer is stale now; the vendor fails, irisgate serves them
+            env.fake_control("/_fake/fail?status=500&count=50")
+            before = env.upstream_queries("iris-investigate")
+            since = self.logged(env, 3)
+            rc, out, err, took = self.fetch(env, sql, timeout=8)
+            self.assertEqual((rc, out, err), (0, "2\n", ""))
+            self.assertLess(took, 5)
+            rc, out, err, took = self.fetch(env, "SELECT iris_fetch('nameserver_host', %s);\n" % sql_str(value),
+                                            timeout=8)
+            self.assertEqual((rc, out, err), (0, "%d\n" % count, ""))
+            self.assertLess(took, 5)
+            self.assertEqual(self.outcomes(env, since, 2), ["STALE", "STALE"])
+            self.assertEqual(env.upstream_queries("iris-investigate") - before, 2)  # both tried
+            env.fake_control("/_fake/fail?status=500&count=0")
+
+    def test_fetch_passes_the_vendors_errors_on(self):
+        """A vendor 4xx or 5xx that irisgate passes on is an SQL error with the vendor's words."""
+        with Env() as env:
+            names = universe(env, 10)
+            value, _ = find_value(env, "nameserver_host", 2, 400, through_gate=False)
+            for n, (status, field, v) in enumerate(((500, "domain", names[0]), (404, "domain", names[1]),
+                                                     (502, "nameserver_host", value))):
+                env.fake_control("/_fake/fail?status=%d&count=1" % status)
+                s, _, body = env.fake_direct(INV, {field: v})
+                self.assertEqual(s, status)
+                e = json.loads(body)["error"]
+                vendor = e if isinstance(e, str) else e["message"]
+                env.fake_control("/_fake/fail?status=%d&count=1" % status)
+                rc, out, err, _ = self.fetch(env, "SELECT iris_fetch(%s, %s);\n" % (sql_str(field), sql_str(v)))
+                self.assertNotEqual(rc, 0, status)
+                self.assertIn("iris_fetch: %s (HTTP %d)" % (vendor, status), err)
+            # Nothing was kept: once the vendor answers again, so does iris_fetch.
+            rc, out, err, _ = self.fetch(env, "SELECT iris_fetch('domain', %s);\n" % sql_str(names[0]))
+            self.assertEqual((rc, out, err), (0, "1\n", ""))
+
+    def test_fetch_counts_each_domain_it_misses(self):
+        """On a database irisgate does not write to, the error counts exactly the domains that
+        are missing there, not every one after the first."""
+        with Env() as env:
+            a, b, c = sorted(universe(env, 30))[:3]
+            env.ask(INV, {"domain": b + "," + c})
+            wait_for(env.db, "SELECT count(*) FROM domains WHERE domain IN (?, ?)", (b, c), 2)
+            other = os.path.join(env.dir, "copy.db")
+            src = sqlite3.connect("file:%s?mode=ro" % env.db, uri=True)
+            dst = sqlite3.connect(other)
+            src.backup(dst)
+            src.close()
+            dst.close()
+            time.sleep(2.2)  # b and c predate the call: served from irisgate's cache
+            since = self.logged(env, 1)
+            rc, out, err, _ = self.fetch(env, "SELECT iris_fetch('domain', %s);\n" % sql_str(",".join((a, b, c))),
+                                         db=other, timeout=1)
+            self.assertNotEqual(rc, 0)
+            self.assertIn("irisgate answered 3 domains but 1 is not stored after 1 s", err)
+            self.assertEqual(self.outcomes(env, since, 1), ["PARTIAL"])
+
+    def test_fetch_refuses_at_once_what_irisgate_does_not_keep(self):
+        with Env(gate_args=["--ttl-investigate", "0"]) as env:
+            rc, out, err, took = self.fetch(env, "SELECT iris_fetch('domain', 'google.com');\n", timeout=10)
+            self.assertNotEqual(rc, 0)
+            self.assertIn("X-Cache: BYPASS", err)
+            self.assertLess(took, 5)
 
 
 if __name__ == "__main__":

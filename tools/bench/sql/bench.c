@@ -1,7 +1,12 @@
 /* bench.c — times the SQL module against the equivalent hand-written SQL on one database:
- * each query prepared once, then run (stepped to the end, reset) many times; reports p50, p90
- * and mean per query and the ratio of each function to its plain-SQL twin. Built and run by
- * run.sh; not a test. Usage: bench DB EXTENSION GUIDED_DOMAIN
+ * each query and its plain-SQL twin prepared once, then run (stepped to the end, reset) in
+ * turns, a block of 50 runs of one then 50 of the other, so both meet the same noise of a
+ * shared machine and each runs warm as it would when repeated alone; reports
+ * p50, p90 and mean per query and the ratio of each function to its twin. Built and run by
+ * run.sh; not a test. Usage: bench DB EXTENSION GUIDED_DOMAIN [QUERY-NUMBERS]
+ * (comma-separated, from 0). IG_BENCH_PRAGMA: a setting to run first (run.sh's mmap pass);
+ * IG_BENCH_SIDE (0 the function, 1 its twin) with IG_BENCH_RUNS: run one side that many
+ * times and print nothing but the table's head (instructions.sh counts it under callgrind).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,14 +22,28 @@
     "d.domain, d.risk_score, d.create_date,"                                                       \
     " CAST(julianday('now') - julianday(d.create_date) AS INTEGER) AS age_days, d.first_seen,"     \
     " d.active, d.last_fetched, p.count AS vendor_count"
+/* Buckets 0-9 ... 90-99, 100, unknown (k = 11). */
 #define RISK_BUCKETS                                                                               \
-    "WITH b(k) AS (VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9),(10)),"                          \
-    " r AS (SELECT CASE WHEN d.risk_score IS NULL THEN 10 WHEN d.risk_score >= 90 THEN 9"          \
+    "WITH b(k) AS (VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9),(10),(11)),"                     \
+    " r AS (SELECT CASE WHEN d.risk_score IS NULL THEN 11 WHEN d.risk_score >= 100 THEN 10"        \
     "  WHEN d.risk_score < 0 THEN 0 ELSE d.risk_score / 10 END AS k" LINKS                         \
     "  WHERE p.field = 'nameserver_host' AND p.value = 'ns1.shared10k.example'" CURRENT ")"        \
-    " SELECT CASE WHEN b.k = 10 THEN 'unknown' ELSE (b.k * 10) || '-' ||"                          \
-    "  (CASE WHEN b.k = 9 THEN 100 ELSE b.k * 10 + 9 END) END AS bucket,"                          \
+    " SELECT CASE WHEN b.k = 11 THEN 'unknown' WHEN b.k = 10 THEN '100'"                           \
+    "  ELSE (b.k * 10) || '-' || (b.k * 10 + 9) END AS bucket,"                                    \
     " count(r.k) AS domains, count(r.k) * 1.0 / (SELECT count(*) FROM r) AS share"                 \
+    " FROM b LEFT JOIN r ON r.k = b.k GROUP BY b.k ORDER BY b.k"
+/* The age buckets of docs/sql.md over v_domains' age_days formula. */
+#define AGE_BUCKETS                                                                                \
+    "WITH b(k, label) AS (VALUES (0, 'under a week'), (1, 'under a month'),"                       \
+    "  (2, 'under 3 months'), (3, 'under 6 months'), (4, 'under a year'), (5, 'under 2 years'),"   \
+    "  (6, 'under 5 years'), (7, 'older'), (8, 'unknown')),"                                       \
+    " a AS (SELECT CAST(julianday('now') - julianday(d.create_date) AS INTEGER) AS days" LINKS     \
+    "  WHERE p.field = 'nameserver_host' AND p.value = 'ns1.shared10k.example'" CURRENT "),"       \
+    " r AS (SELECT CASE WHEN days IS NULL THEN 8 WHEN days < 7 THEN 0 WHEN days < 30 THEN 1"       \
+    "  WHEN days < 90 THEN 2 WHEN days < 180 THEN 3 WHEN days < 365 THEN 4"                        \
+    "  WHEN days < 730 THEN 5 WHEN days < 1825 THEN 6 ELSE 7 END AS k FROM a)"                     \
+    " SELECT b.label AS bucket, count(r.k) AS domains,"                                            \
+    " count(r.k) * 1.0 / (SELECT count(*) FROM r) AS share"                                        \
     " FROM b LEFT JOIN r ON r.k = b.k GROUP BY b.k ORDER BY b.k"
 
 typedef struct {
@@ -39,6 +58,12 @@ static const query_t queries[][2] = {
       2000},
      {"plain SQL",
       "SELECT " PIVOT_COLS LINKS " WHERE p.field = 'ip' AND p.value = '10.50.50.50'" CURRENT,
+      2000}},
+    {{"iris_pivot, 50-domain ip, domain and risk_score",
+      "SELECT domain, risk_score FROM iris_pivot('ip', '10.50.50.50')", 2000},
+     {"plain SQL",
+      "SELECT d.domain, d.risk_score" LINKS
+      " WHERE p.field = 'ip' AND p.value = '10.50.50.50'" CURRENT,
       2000}},
     {{"iris_pivot, 50-domain ip, SELECT *", "SELECT * FROM iris_pivot('ip', '10.50.50.50')", 2000},
      {"plain SQL",
@@ -67,6 +92,9 @@ static const query_t queries[][2] = {
     {{"iris_distribution risk, 10,000-domain name server",
       "SELECT * FROM iris_distribution('nameserver_host', 'ns1.shared10k.example', 'risk')", 100},
      {"plain SQL", RISK_BUCKETS, 100}},
+    {{"iris_distribution age, 10,000-domain name server",
+      "SELECT * FROM iris_distribution('nameserver_host', 'ns1.shared10k.example', 'age')", 100},
+     {"plain SQL", AGE_BUCKETS, 100}},
     {{"iris_pivot, 10,000-domain name server, count(*)",
       "SELECT count(*) FROM iris_pivot('nameserver_host', 'ns1.shared10k.example')", 100},
      {"plain SQL",
@@ -86,48 +114,92 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Runs q iters times; fills p50 (µs) and the row count of one run. */
-static int time_query(sqlite3 *db, const query_t *q, const char *domain, double *p50, double *p90,
-                      double *mean, int *nrows) {
+typedef struct {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, q->sql, -1, &s, NULL) != SQLITE_OK) {
-        fprintf(stderr, "%s: %s\n", q->name, sqlite3_errmsg(db));
+    double *t;
+    int rows;
+} run_t;
+
+/* One run of s to the end; the time in µs, or -1 on error. */
+static double run_once(sqlite3 *db, run_t *r, const char *name) {
+    double t0 = now_us();
+    int n = 0, rc;
+    while ((rc = sqlite3_step(r->s)) == SQLITE_ROW)
+        n++;
+    double dt = now_us() - t0;
+    sqlite3_reset(r->s);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "%s: %s\n", name, sqlite3_errmsg(db));
         return -1;
     }
-    if (sqlite3_bind_parameter_count(s) > 0) sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-    double *t = malloc(sizeof(double) * (size_t)q->iters);
-    int warm = q->iters / 10 + 1;
-    for (int i = -warm; i < q->iters; i++) {
-        double t0 = now_us();
-        int n = 0, rc;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-            n++;
-        double dt = now_us() - t0;
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) {
-            fprintf(stderr, "%s: %s\n", q->name, sqlite3_errmsg(db));
-            free(t);
-            sqlite3_finalize(s);
-            return -1;
+    r->rows = n;
+    return dt;
+}
+
+/* Runs a pair in turns, a block of runs of one then a block of the other (each warm in its
+ * block, both meeting the same noise of the machine), after a warm-up of each; prints both
+ * lines and the ratio of the p50s. */
+#define BLOCK 50
+static int time_pair(sqlite3 *db, const query_t *q, const char *domain) {
+    run_t r[2] = {{0}, {0}};
+    int iters = q[0].iters, status = -1;
+    for (int j = 0; j < 2; j++) {
+        if (sqlite3_prepare_v2(db, q[j].sql, -1, &r[j].s, NULL) != SQLITE_OK) {
+            fprintf(stderr, "%s: %s\n", q[j].name, sqlite3_errmsg(db));
+            goto out;
         }
-        *nrows = n;
-        if (i >= 0) t[i] = dt;
+        if (sqlite3_bind_parameter_count(r[j].s) > 0)
+            sqlite3_bind_text(r[j].s, 1, domain, -1, SQLITE_STATIC);
+        r[j].t = malloc(sizeof(double) * (size_t)iters);
+        if (!r[j].t) goto out;
     }
-    double sum = 0;
-    for (int i = 0; i < q->iters; i++)
-        sum += t[i];
-    qsort(t, (size_t)q->iters, sizeof(double), cmp);
-    *p50 = t[q->iters / 2];
-    *p90 = t[q->iters * 9 / 10];
-    *mean = sum / q->iters;
-    free(t);
-    sqlite3_finalize(s);
-    return 0;
+    /* One side alone, a given number of times, untimed: for counting instructions under
+     * callgrind (instructions.sh), where time means nothing. */
+    const char *side = getenv("IG_BENCH_SIDE"), *runs = getenv("IG_BENCH_RUNS");
+    if (side && runs) {
+        int j = atoi(side) ? 1 : 0;
+        for (int i = atoi(runs); i > 0; i--)
+            if (run_once(db, &r[j], q[j].name) < 0) goto out;
+        status = 0;
+        goto out;
+    }
+    int block = iters < 10 * BLOCK ? iters / 10 + 1 : BLOCK;
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < iters / 10 + 1; i++)
+            if (run_once(db, &r[j], q[j].name) < 0) goto out;
+    for (int at = 0; at < iters; at += block) {
+        for (int j = 0; j < 2; j++) {
+            for (int i = at; i < at + block && i < iters; i++) {
+                double dt = run_once(db, &r[j], q[j].name);
+                if (dt < 0) goto out;
+                r[j].t[i] = dt;
+            }
+        }
+    }
+    double p50[2];
+    for (int j = 0; j < 2; j++) {
+        double sum = 0;
+        for (int i = 0; i < iters; i++)
+            sum += r[j].t[i];
+        qsort(r[j].t, (size_t)iters, sizeof(double), cmp);
+        p50[j] = r[j].t[iters / 2];
+        printf("| %s%s | %d | %.1f | %.1f | %.1f | |\n", j ? "&nbsp;&nbsp;" : "", q[j].name,
+               r[j].rows, p50[j], r[j].t[iters * 9 / 10], sum / iters);
+    }
+    printf("| &nbsp;&nbsp;**ratio** | | | | | **%.2f×** |\n", p50[0] / p50[1]);
+    fflush(stdout);
+    status = 0;
+out:
+    for (int j = 0; j < 2; j++) {
+        sqlite3_finalize(r[j].s);
+        free(r[j].t);
+    }
+    return status;
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: bench DB EXTENSION GUIDED_DOMAIN\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: bench DB EXTENSION GUIDED_DOMAIN [QUERY-NUMBERS]\n");
         return 2;
     }
     sqlite3 *db;
@@ -141,18 +213,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", argv[2], err);
         return 1;
     }
+    /* A connection setting to measure with, e.g. "PRAGMA mmap_size = 1073741824". */
+    const char *pragma = getenv("IG_BENCH_PRAGMA");
+    if (pragma && *pragma && sqlite3_exec(db, pragma, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", pragma, err);
+        return 1;
+    }
     printf("| query | rows | p50 µs | p90 µs | mean µs | vtab / plain (p50) |\n");
     printf("|---|---:|---:|---:|---:|---:|\n");
     for (size_t k = 0; k < sizeof(queries) / sizeof(queries[0]); k++) {
-        double p50[2], p90[2], mean[2];
-        int rows[2];
-        for (int j = 0; j < 2; j++)
-            if (time_query(db, &queries[k][j], argv[3], &p50[j], &p90[j], &mean[j], &rows[j]))
-                return 1;
-        for (int j = 0; j < 2; j++)
-            printf("| %s%s | %d | %.1f | %.1f | %.1f | %s |\n", j ? "&nbsp;&nbsp;" : "",
-                   queries[k][j].name, rows[j], p50[j], p90[j], mean[j], "");
-        printf("| &nbsp;&nbsp;**ratio** | | | | | **%.2f×** |\n", p50[0] / p50[1]);
+        if (argc == 5) { /* a comma-separated list of query numbers, from 0 */
+            char want[16];
+            snprintf(want, sizeof(want), ",%zu,", k);
+            char list[256];
+            snprintf(list, sizeof(list), ",%s,", argv[4]);
+            if (!strstr(list, want)) continue;
+        }
+        if (time_pair(db, queries[k], argv[3])) return 1;
     }
     sqlite3_close(db);
     return 0;

@@ -7,7 +7,8 @@
 -- benchmark: ip 10.50.50.50, shared by exactly 50 domains, and name server
 -- ns1.shared10k.example, shared by exactly 10,000. 5% of the domains were fetched again later
 -- and moved IP: their old IP link is history (not current). Pivot ids are field base + value
--- index, so each field's links are inserted in key order.
+-- index, so each field's links are inserted in key order. Create dates spread over 9,000 days
+-- back from 2025-10-01 (mind the parentheses: || binds tighter than % in SQLite).
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -1000000;
@@ -28,9 +29,9 @@ INSERT INTO n SELECT i FROM c;
 INSERT INTO domains(domain_id, domain, tld, active, create_date, expiration_date, first_seen,
                     registrar, risk_score, source, first_fetched, last_fetched)
 SELECT 1000 + i, 'bench' || i || '.com', 'com', i % 10 <> 0,
-       date('2025-10-01', '-' || ((i * 7919) % 1000003) % 9000 || ' days'),
+       date('2025-10-01', '-' || (((i * 7919) % 1000003) % 9000) || ' days'),
        date('2025-10-01', '+' || (i % 700) || ' days'),
-       strftime('%Y-%m-%dT%H:%M:%SZ', '2025-10-01', '-' || ((i * 7919) % 1000003) % 9000 || ' days'),
+       strftime('%Y-%m-%dT%H:%M:%SZ', '2025-10-01', '-' || (((i * 7919) % 1000003) % 9000) || ' days'),
        'Registrar ' || CAST(pow(((i * 15485863) % 1000003) / 1000003.0, 3) * 200 AS INTEGER) || ', Inc.',
        CASE WHEN i % 17 = 0 THEN NULL
             ELSE CAST(pow(((i * 104729) % 1000003) / 1000003.0, 2) * 101 AS INTEGER) END,
