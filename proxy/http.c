@@ -453,25 +453,26 @@ static void on_tls_written(uv_write_t *wr, int status) {
     after_write(c, status, last);
 }
 
-/* Writes w->data[0..len): at once when nothing is in flight and the socket takes it all,
- * else queued behind what is. Counts as one write either way. */
-static void send_bytes(ig_http_conn_t *c, tls_wr_t *w, size_t len, bool last) {
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-    if (!c->nwrites) {
-        int k = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (k == (int)len) {
-            free(w);
-            c->nwrites++;
-            after_write(c, 0, last);
-            return;
-        }
-        if (k > 0) {
-            b.base += k;
-            b.len -= (unsigned)k;
-        }
+/* What the socket took of data[0..len) at once: all of it or a part when nothing is in
+ * flight (a write behind one in flight would overtake it), else nothing. */
+static size_t try_now(ig_http_conn_t *c, const char *data, size_t len) {
+    if (c->nwrites) return 0;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    int k = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    return k > 0 ? (size_t)k : 0;
+}
+
+/* Queues a copy of data[0..len) behind the writes in flight. */
+static void queue_copy(ig_http_conn_t *c, const char *data, size_t len, bool last) {
+    tls_wr_t *w = malloc(sizeof(*w) + len);
+    if (!w) {
+        conn_close(c);
+        return;
     }
+    memcpy(w->data, data, len);
     w->c = c;
     w->last = last;
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
     if (uv_write(&w->wr, (uv_stream_t *)&c->tcp, &b, 1, on_tls_written) != 0) {
         free(w);
         conn_close(c);
@@ -481,21 +482,38 @@ static void send_bytes(ig_http_conn_t *c, tls_wr_t *w, size_t len, bool last) {
     if (last) c->input_done = true;
 }
 
-/* Sends the ciphertext waiting in the engine; last: it ends the connection's answers. */
+/* Writes data[0..len) (not kept): at once when the socket takes it all, else the rest is
+ * copied and queued. Counts as one write either way. */
+static void send_bytes(ig_http_conn_t *c, const char *data, size_t len, bool last) {
+    size_t k = try_now(c, data, len);
+    if (k == len) {
+        c->nwrites++;
+        after_write(c, 0, last);
+        return;
+    }
+    queue_copy(c, data + k, len - k, last);
+}
+
+/* Sends the ciphertext waiting in the engine, straight from its buffer when the socket takes
+ * it all (the usual case: no copy); last: it ends the connection's answers. The engine's
+ * buffer is emptied before after_write can make more. */
 static void tls_send(ig_http_conn_t *c, bool last) {
     if (c->closing) return;
-    size_t n = ig_tls_pending(c->tls);
+    const char *p;
+    size_t n = ig_tls_peek(c->tls, &p);
     if (n == 0) {
         if (last) begin_linger(c);
         return;
     }
-    tls_wr_t *w = malloc(sizeof(*w) + n);
-    if (!w) {
-        conn_close(c);
+    size_t k = try_now(c, p, n);
+    if (k == n) {
+        ig_tls_discard(c->tls);
+        c->nwrites++;
+        after_write(c, 0, last);
         return;
     }
-    n = ig_tls_take(c->tls, w->data, n);
-    send_bytes(c, w, n, last);
+    queue_copy(c, p + k, n - k, last);
+    if (c->tls) ig_tls_discard(c->tls);
 }
 
 /* The engine refused the client's input: the alert (or a 400 to plain HTTP) goes out, then
@@ -521,16 +539,8 @@ static void tls_failed(ig_http_conn_t *c) {
             return;
         }
         ig_buf_free(&body);
-        tls_wr_t *w = malloc(sizeof(*w) + b.len);
-        if (!w) {
-            ig_buf_free(&b);
-            conn_close(c);
-            return;
-        }
-        memcpy(w->data, b.data, b.len);
-        size_t len = b.len;
+        send_bytes(c, b.data, b.len, true);
         ig_buf_free(&b);
-        send_bytes(c, w, len, true);
         return;
     }
     tls_send(c, true); /* the alert, if the engine wrote one */

@@ -318,18 +318,15 @@ int ig_tls_write(ig_tls_conn_t *t, const char *data, size_t len) {
     return IG_OK;
 }
 
-size_t ig_tls_pending(const ig_tls_conn_t *t) {
-    return BIO_ctrl_pending(t->out);
+size_t ig_tls_peek(ig_tls_conn_t *t, const char **p) {
+    char *data = NULL;
+    long n = BIO_get_mem_data(t->out, &data);
+    *p = data;
+    return n > 0 && data ? (size_t)n : 0;
 }
 
-size_t ig_tls_take(ig_tls_conn_t *t, char *buf, size_t cap) {
-    size_t got = 0;
-    if (cap == 0) return 0;
-    if (BIO_read_ex(t->out, buf, cap, &got) != 1) {
-        ERR_clear_error();
-        return 0;
-    }
-    return got;
+void ig_tls_discard(ig_tls_conn_t *t) {
+    (void)BIO_reset(t->out); /* a read-write memory BIO: its data is dropped */
 }
 
 void ig_tls_close_notify(ig_tls_conn_t *t) {

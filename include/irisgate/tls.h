@@ -7,8 +7,8 @@
  * stopped); one ig_tls_conn_t per accepted connection, owned by that connection. Nothing
  * here touches a socket or blocks: ig_tls_feed() takes what the socket read, ig_tls_read()
  * gives plaintext (driving the handshake as needed), ig_tls_write() queues plaintext, and
- * ig_tls_take() hands back the ciphertext that must be written to the socket — call it
- * after every feed/read/write/close_notify, since each may produce output.
+ * ig_tls_peek()/ig_tls_discard() hand over the ciphertext that must be written to the
+ * socket — after every feed/read/write/close_notify, since each may produce output.
  */
 #ifndef IRISGATE_TLS_H
 #define IRISGATE_TLS_H
@@ -43,9 +43,10 @@ int ig_tls_feed(ig_tls_conn_t *t, const char *data, size_t len);
 int ig_tls_read(ig_tls_conn_t *t, char *buf, size_t cap);
 /* Queues len bytes of plaintext (all of them; the ciphertext waits in memory). */
 int ig_tls_write(ig_tls_conn_t *t, const char *data, size_t len);
-/* Ciphertext waiting to be written, and taking up to cap bytes of it. */
-size_t ig_tls_pending(const ig_tls_conn_t *t);
-size_t ig_tls_take(ig_tls_conn_t *t, char *buf, size_t cap);
+/* The ciphertext waiting to be written, in place (valid until the next call on t), and
+ * dropping all of it once written (or copied). */
+size_t ig_tls_peek(ig_tls_conn_t *t, const char **p);
+void ig_tls_discard(ig_tls_conn_t *t);
 /* Queues close_notify (nothing after a fatal error). */
 void ig_tls_close_notify(ig_tls_conn_t *t);
 
