@@ -83,8 +83,10 @@ static sqlite3 *open_db(void) {
     sqlite3 *db = NULL;
     if (sqlite3_open(":memory:", &db) != SQLITE_OK) return NULL;
     char *e = NULL;
-    sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
-    if (sqlite3_exec(db, ig_schema_intel, NULL, NULL, &e) != SQLITE_OK) {
+    ig_db_register_functions(db);
+    /* the intel tables as irisgate migrates them: version 2, then version 4 */
+    if (sqlite3_exec(db, ig_schema_intel, NULL, NULL, &e) != SQLITE_OK ||
+        sqlite3_exec(db, ig_schema_intel_v4, NULL, NULL, &e) != SQLITE_OK) {
         fprintf(stderr, "schema: %s\n", e ? e : "?");
         sqlite3_free(e);
     }
@@ -170,6 +172,55 @@ static long long total_rows(sqlite3 *db) {
        "SELECT dp." col " FROM domain_pivots dp JOIN pivots p USING (pivot_id) JOIN domains d"     \
        " USING (domain_id) WHERE p.field=%Q AND p.value=%Q AND d.domain=%Q",                       \
        f, v, d)
+
+static char *replace_all(const char *s, const char *from, const char *to);
+
+/* What must hold after any sequence of answers: stored counts as the counting query says,
+ * intervals inside the domain's fetches and never overlapping, every boundary a fetch, the
+ * current raw result and its fetch, no dangling reference. */
+static void check_invariants(sqlite3 *db) {
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM pivots p WHERE stored_count <> (SELECT count(*)"
+                        " FROM domain_pivots dp JOIN domains d ON d.domain_id = dp.domain_id"
+                        " WHERE dp.pivot_id = p.pivot_id AND dp.last_seen = d.last_fetched)"),
+                 0);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    static const char *const iv[] = {"domain_pivots", "domain_history"};
+    static const char *const key[] = {"a.pivot_id = b.pivot_id",
+                                      "a.attr = b.attr AND a.value = b.value"};
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(qi(db,
+                        "SELECT count(*) FROM %s x JOIN domains d USING (domain_id) WHERE"
+                        " x.first_seen > x.last_seen OR x.first_seen < d.first_fetched OR"
+                        " x.last_seen > d.last_fetched",
+                        iv[i]),
+                     0);
+        CHECK_EQ_INT(qi(db,
+                        "SELECT count(*) FROM %s a JOIN %s b ON a.domain_id = b.domain_id AND"
+                        " %s AND a.first_seen < b.first_seen AND a.last_seen >= b.first_seen",
+                        iv[i], iv[i], key[i]),
+                     0);
+        CHECK_EQ_INT(qi(db,
+                        "SELECT count(*) FROM %s x WHERE NOT EXISTS (SELECT 1 FROM fetches f"
+                        " WHERE f.domain_id = x.domain_id AND f.observed_at = x.first_seen)"
+                        " OR NOT EXISTS (SELECT 1 FROM fetches f WHERE f.domain_id ="
+                        " x.domain_id AND f.observed_at = x.last_seen)",
+                        iv[i]),
+                     0);
+    }
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domains d LEFT JOIN domain_raw r ON"
+                        " r.raw_id = d.raw_id WHERE r.domain_id IS NOT d.domain_id"),
+                 0);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domains d WHERE NOT EXISTS (SELECT 1 FROM"
+                        " fetches f WHERE f.domain_id = d.domain_id AND"
+                        " f.observed_at = d.last_fetched AND f.raw_id = d.raw_id)"),
+                 0);
+    /* the current tables agree with the current links */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM ips i JOIN domains d USING (domain_id) WHERE"
+                        " NOT EXISTS (SELECT 1 FROM domain_pivots dp JOIN pivots p USING"
+                        " (pivot_id) WHERE dp.domain_id = i.domain_id AND p.field = 'ip' AND"
+                        " p.value = i.address AND dp.last_seen = d.last_fetched)"),
+                 0);
+}
 
 /* ---- recorded answers ----------------------------------------------------------------------- */
 
@@ -272,19 +323,23 @@ static void test_investigate_domaintools_columns_and_pivots(void) {
 
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM tracking_codes"), 0);
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM tags"), 0);
-    CHECK_EQ_INT(qi(db,
-                    "SELECT count(*) FROM domain_history WHERE attr='create_date' AND"
-                    " value='1998-08-02' AND first_seen=%Q AND last_seen=%Q",
-                    T1S, T1S),
+    /* a first fetch: every value is 'initial'; domain_history waits for a change */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history"), 0);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM v_domain_changes WHERE change <> 'initial'"), 0);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM v_domain_changes WHERE attr='ip' AND"
+                        " value='199.30.228.112' AND current = 1 AND added_at IS NULL"
+                        " AND removed_at IS NULL"),
                  1);
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history WHERE attr='redirect'"), 0);
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history WHERE attr='website_response'"
-                        " AND value='500'"),
-                 1);
+    /* the result kept as sent, the fetch that brought it */
     CHECK_EQ_INT(qi(db,
                     "SELECT instr(json, '\"domain\":\"domaintools.com\"') > 0 FROM"
-                    " domain_raw WHERE endpoint='iris-investigate' AND fetched_at=%Q",
+                    " domain_raw r JOIN domains d ON r.raw_id = d.raw_id"
+                    " WHERE r.endpoint='iris-investigate' AND r.first_seen=%Q",
                     T1S),
+                 1);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches f JOIN domains d USING (domain_id)"
+                        " WHERE f.observed_at = d.last_fetched AND f.raw_id = d.raw_id"
+                        " AND f.endpoint = 'iris-investigate'"),
                  1);
     /* the BI view reads it back */
     CHECK_EQ_STR(qs(db, "SELECT ip FROM v_domains WHERE domain='domaintools.com'"),
@@ -576,10 +631,26 @@ static void test_shape_variants_and_newer_fields(void) {
     /* contacts: a country alone is a row; a string contact is absent */
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM contacts"), 1);
     CHECK_EQ_STR(qs(db, "SELECT country FROM contacts WHERE role='registrant'"), "fr");
-    /* history of scalars */
-    CHECK_EQ_STR(qs(db, "SELECT value FROM domain_history WHERE attr='popularity_rank'"), "12.5");
-    CHECK_EQ_STR(qs(db, "SELECT value FROM domain_history WHERE attr='active'"), "1");
-    CHECK_EQ_STR(qs(db, "SELECT value FROM domain_history WHERE attr='risk_score'"), "71");
+    /* history of scalars: written once they change, the earlier value included */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history"), 0);
+    char *b2 = replace_all(body, "\"popularity_rank\":12.5", "\"popularity_rank\":13.25");
+    char *b3 = replace_all(b2, "\"active\":\"true\"", "\"active\":false");
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", b3, T2, &n), IG_OK);
+    CHECK_EQ_STR(qs(db, "SELECT last_seen FROM domain_history WHERE attr='popularity_rank'"
+                        " AND value='12.5'"),
+                 T1S);
+    CHECK_EQ_STR(qs(db, "SELECT first_seen FROM domain_history WHERE attr='popularity_rank'"
+                        " AND value='13.25'"),
+                 T2S);
+    CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE attr='active' AND value='1'"),
+                 "removed");
+    CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE attr='active' AND value='0'"),
+                 "added");
+    /* unchanged: still no row */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history WHERE attr='risk_score'"), 0);
+    free(b2);
+    free(b3);
+    check_invariants(db);
     ig_db_close(db);
 }
 
@@ -756,7 +827,7 @@ static char *replace_all(const char *s, const char *from, const char *to) {
     return out;
 }
 
-/* F_DOMAINTOOLS at T1, the same with another IP at T2, then the original again at T0. */
+/* F_DOMAINTOOLS at T1, the same with another IP at T2, then the original again at T1 and T0. */
 static void test_history_new_ip_and_late_old_answer(void) {
     sqlite3 *db = open_db();
     size_t len, n;
@@ -788,9 +859,24 @@ static void test_history_new_ip_and_late_old_answer(void) {
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM risk_history"), 2);
     CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE attr='ip' AND value=%Q", OLD),
                  "removed");
+    CHECK_EQ_STR(qs(db, "SELECT removed_at FROM v_domain_changes WHERE attr='ip' AND value=%Q",
+                    OLD),
+                 T2S);
     CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE attr='ip' AND value=%Q", NEW),
                  "added");
-    CHECK_EQ_STR(qs(db, "SELECT fetched_at FROM domain_raw"), T2S);
+    CHECK_EQ_STR(qs(db, "SELECT added_at FROM v_domain_changes WHERE attr='ip' AND value=%Q", NEW),
+                 T2S);
+    /* every distinct result kept; the current one is the T2 answer's */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_raw"), 2);
+    CHECK_EQ_STR(qs(db, "SELECT r.first_seen FROM domain_raw r JOIN domains d ON"
+                        " r.raw_id = d.raw_id"),
+                 T2S);
+    CHECK_EQ_INT(qi(db, "SELECT instr(r.json, %Q) > 0 FROM domain_raw r JOIN domains d ON"
+                        " r.raw_id = d.raw_id",
+                    NEW),
+                 1);
+    /* the IP is the only change between the two answers' normalized values */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history"), 0);
 
     /* the T1 answer again, then one older than both: history only */
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", v1, T1, &n), IG_OK);
@@ -800,17 +886,242 @@ static void test_history_new_ip_and_late_old_answer(void) {
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM ips"), 1);
     CHECK_EQ_STR(qs(db, "SELECT last_fetched FROM domains"), T2S);
     CHECK_EQ_STR(qs(db, "SELECT first_fetched FROM domains"), T0S);
-    CHECK_EQ_STR(qs(db, "SELECT fetched_at FROM domain_raw"), T2S);
     CHECK_EQ_STR(LINK(db, "first_seen", "ip", OLD, D), T0S);
     CHECK_EQ_STR(LINK(db, "last_seen", "ip", OLD, D), T1S);
+    CHECK_EQ_STR(LINK(db, "first_seen", "ip", NEW, D), T2S);
     CHECK_EQ_STR(LINK(db, "last_seen", "ip", NEW, D), T2S);
+    CHECK_EQ_STR(LINK(db, "first_seen", "nameserver_domain", "nsone.net", D), T0S);
     CHECK_EQ_STR(qs(db, "SELECT count_at FROM pivots WHERE field='ip' AND value=%Q", OLD), T1S);
     CHECK_EQ_STR(qs(db, "SELECT count_at FROM pivots WHERE field='ip' AND value=%Q", NEW), T2S);
-    CHECK_EQ_STR(qs(db, "SELECT first_seen FROM domain_history WHERE attr='create_date'"), T0S);
-    CHECK_EQ_STR(qs(db, "SELECT last_seen FROM domain_history WHERE attr='create_date'"), T2S);
+    /* the same bytes again are the same raw row, first seen now at T0 */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_raw"), 2);
+    CHECK_EQ_STR(qs(db, "SELECT min(first_seen) FROM domain_raw"), T0S);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 3);
+    CHECK_EQ_INT(qi(db, "SELECT count(DISTINCT raw_id) FROM fetches"), 2);
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM risk_history"), 3);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history"), 0);
+    check_invariants(db);
     free(v1);
     free(v2);
+    ig_db_close(db);
+}
+
+/* A value that comes back is a new interval: IP A at T1, B at T2, A at T3. */
+static void test_value_that_comes_back_is_a_new_interval(void) {
+    sqlite3 *db = open_db();
+    size_t len, n;
+    char *a = fixture(F_DOMAINTOOLS, &len);
+    CHECK(a != NULL);
+    if (!a) return;
+    char *b = replace_all(a, "199.30.228.112", "203.0.113.7");
+    const char *A = "199.30.228.112", *B = "203.0.113.7";
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T1, &n), IG_OK);
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T2, &n), IG_OK);
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T3, &n), IG_OK);
+    const char *I = "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
+                    " WHERE p.field = 'ip' AND p.value = %Q AND dp.first_seen = %Q"
+                    " AND dp.last_seen = %Q";
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
+                        " WHERE p.field = 'ip' AND p.value = %Q",
+                    A),
+                 2);
+    CHECK_EQ_INT(qi(db, I, A, T1S, T1S), 1);
+    CHECK_EQ_INT(qi(db, I, A, T3S, T3S), 1);
+    CHECK_EQ_INT(qi(db, I, B, T2S, T2S), 1);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM v_domain_changes WHERE attr = 'ip' AND value = %Q"
+                        " AND change = 'removed' AND removed_at = %Q",
+                    A, T2S),
+                 1);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM v_domain_changes WHERE attr = 'ip' AND value = %Q"
+                        " AND change = 'added' AND added_at = %Q AND current = 1",
+                    A, T3S),
+                 1);
+    CHECK_EQ_STR(qs(db, "SELECT removed_at FROM v_domain_changes WHERE attr = 'ip' AND"
+                        " value = %Q",
+                    B),
+                 T3S);
+    /* the raw results: A's bytes once, B's once; three fetches */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_raw"), 2);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 3);
+    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", A),
+                 1);
+    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", B),
+                 0);
+    CHECK_EQ_INT(qi(db, "SELECT ever_count FROM v_pivot_counts WHERE field = 'ip' AND value = %Q",
+                    A),
+                 1);
+    check_invariants(db);
+    free(a);
+    free(b);
+    ig_db_close(db);
+}
+
+/* Two answers for a domain in the same second: the later replaces the earlier. */
+static void test_same_second_answer_replaces_the_earlier(void) {
+    sqlite3 *db = open_db();
+    size_t len, n;
+    char *a = fixture(F_DOMAINTOOLS, &len);
+    CHECK(a != NULL);
+    if (!a) return;
+    char *b = replace_all(a, "199.30.228.112", "203.0.113.7");
+    const char *A = "199.30.228.112", *B = "203.0.113.7";
+    /* the only fetch, replaced: no trace of A */
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T1, &n), IG_OK);
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T1, &n), IG_OK);
+    CHECK_EQ_STR(qs(db, "SELECT address FROM ips"), B);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
+                        " WHERE p.field = 'ip' AND p.value = %Q",
+                    A),
+                 0);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 1);
+    check_invariants(db);
+    /* A at T2, then B in the same second T2: A was never held, B from T1 to T2 */
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T2, &n), IG_OK);
+    CHECK_EQ_STR(LINK(db, "first_seen", "ip", A, "domaintools.com"), T2S);
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T2, &n), IG_OK);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
+                        " WHERE p.field = 'ip' AND p.value = %Q",
+                    A),
+                 0);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
+                        " WHERE p.field = 'ip' AND p.value = %Q AND dp.first_seen = %Q"
+                        " AND dp.last_seen = %Q",
+                    B, T1S, T2S),
+                 1);
+    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", A),
+                 0);
+    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", B),
+                 1);
+    check_invariants(db);
+    free(a);
+    free(b);
+    ig_db_close(db);
+}
+
+/* An old answer between two fetches that held another value: the current value's interval
+ * is cut around it, the old value gets [t, t], and nothing current changes. */
+static void test_late_answer_between_fetches_cuts_intervals(void) {
+    sqlite3 *db = open_db();
+    size_t len, n;
+    char *a = fixture(F_DOMAINTOOLS, &len);
+    CHECK(a != NULL);
+    if (!a) return;
+    char *b1 = replace_all(a, "199.30.228.112", "203.0.113.7");
+    char *b = replace_all(b1, "\"DomainTools, LLC\"", "\"Example Org\"");
+    const char *A = "199.30.228.112", *B = "203.0.113.7", *D = "domaintools.com";
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T1, &n), IG_OK);
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T3, &n), IG_OK);
+    CHECK_EQ_STR(LINK(db, "last_seen", "ip", A, D), T3S);
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T2, &n), IG_OK);
+    const char *I = "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
+                    " WHERE p.field = %Q AND p.value = %Q AND dp.first_seen = %Q"
+                    " AND dp.last_seen = %Q";
+    CHECK_EQ_INT(qi(db, I, "ip", A, T1S, T1S), 1);
+    CHECK_EQ_INT(qi(db, I, "ip", A, T3S, T3S), 1);
+    CHECK_EQ_INT(qi(db, I, "ip", B, T2S, T2S), 1);
+    CHECK_EQ_INT(qi(db, I, "ssl_org", "DomainTools, LLC", T1S, T1S), 1);
+    CHECK_EQ_INT(qi(db, I, "ssl_org", "Example Org", T2S, T2S), 1);
+    /* name servers did not change: one interval over all three */
+    CHECK_EQ_INT(qi(db, I, "nameserver_domain", "nsone.net", T1S, T3S), 1);
+    /* current rows untouched */
+    CHECK_EQ_STR(qs(db, "SELECT address FROM ips"), A);
+    CHECK_EQ_STR(qs(db, "SELECT organization FROM ssl"), "DomainTools, LLC");
+    CHECK_EQ_STR(qs(db, "SELECT last_fetched FROM domains"), T3S);
+    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", A),
+                 1);
+    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", B),
+                 0);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 3);
+    /* a second late answer at T0, before everything: A is extended back */
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T0, &n), IG_OK);
+    CHECK_EQ_INT(qi(db, I, "ip", A, T0S, T1S), 1);
+    CHECK_EQ_STR(qs(db, "SELECT first_fetched FROM domains"), T0S);
+    check_invariants(db);
+    free(a);
+    free(b1);
+    free(b);
+    ig_db_close(db);
+}
+
+/* The attributes that are not pivots get history too: tags, contact org, city, state,
+ * postal, country, fax, MX priority, IP country code, SSL dates and duration, risk
+ * evidence and threats, alexa. */
+static void test_history_of_attributes_that_are_not_pivots(void) {
+    sqlite3 *db = open_db();
+    size_t n;
+    const char *v1 =
+        "{\"results\":[{\"domain\":\"hist.example\",\"alexa\":100,"
+        "\"tags\":[{\"label\":\"watch\",\"scope\":\"group\"}],"
+        "\"registrant_contact\":{\"org\":{\"value\":\"Org A\"},\"city\":{\"value\":\"Reno\"},"
+        "\"state\":\"NV\",\"postal\":\"89507\",\"country\":\"US\",\"fax\":\"111\"},"
+        "\"ip\":[{\"address\":\"192.0.2.1\",\"country_code\":\"US\"}],"
+        "\"mx\":[{\"host\":\"mx.hist.example\",\"priority\":10}],"
+        "\"ssl_info\":[{\"hash\":\"aa\",\"not_before\":20240101,\"not_after\":20240401,"
+        "\"duration\":90}],"
+        "\"domain_risk\":{\"risk_score\":40,\"components\":[{\"name\":\"threat_profile\","
+        "\"risk_score\":40,\"evidence\":[\"registrant\"],\"threats\":[\"spam\"]}]}}]}";
+    const char *v2 =
+        "{\"results\":[{\"domain\":\"hist.example\",\"alexa\":200,"
+        "\"tags\":[{\"label\":\"blocklist\",\"scope\":\"group\"}],"
+        "\"registrant_contact\":{\"org\":{\"value\":\"Org B\"},\"city\":{\"value\":\"Austin\"},"
+        "\"state\":\"TX\",\"postal\":\"78701\",\"country\":\"REDACTED FOR PRIVACY\","
+        "\"fax\":\"222\"},"
+        "\"ip\":[{\"address\":\"192.0.2.1\",\"country_code\":\"DE\"}],"
+        "\"mx\":[{\"host\":\"mx.hist.example\",\"priority\":20}],"
+        "\"ssl_info\":[{\"hash\":\"aa\",\"not_before\":20240102,\"not_after\":20240501,"
+        "\"duration\":120}],"
+        "\"domain_risk\":{\"risk_score\":40,\"components\":[{\"name\":\"threat_profile\","
+        "\"risk_score\":40,\"evidence\":[\"registrant\",\"name server\"],"
+        "\"threats\":[\"phishing\"]}]}}]}";
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", v1, T1, &n), IG_OK);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history"), 0);
+    CHECK_EQ_STR(qs(db, "SELECT country FROM contacts"), "us");
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", v2, T2, &n), IG_OK);
+    /* free text in a country field is kept as sent; codes are lower-cased */
+    CHECK_EQ_STR(qs(db, "SELECT country FROM contacts"), "REDACTED FOR PRIVACY");
+    CHECK_EQ_STR(qs(db, "SELECT country_code FROM ips"), "de");
+    static const char *const changes[][3] = {
+        {"alexa", "100", "200"},
+        {"tags", "watch", "blocklist"},
+        {"registrant_contact.org", "Org A", "Org B"},
+        {"registrant_contact.city", "Reno", "Austin"},
+        {"registrant_contact.state", "NV", "TX"},
+        {"registrant_contact.postal", "89507", "78701"},
+        {"registrant_contact.country", "us", "REDACTED FOR PRIVACY"},
+        {"registrant_contact.fax", "111", "222"},
+        {"ip.country_code", "us", "de"},
+        {"mx.priority", "10 mx.hist.example", "20 mx.hist.example"},
+        {"ssl_info.not_before", "2024-01-01", "2024-01-02"},
+        {"ssl_info.not_after", "2024-04-01", "2024-05-01"},
+        {"ssl_info.duration", "90", "120"},
+        {"domain_risk.threat_profile.evidence", "registrant", "registrant,name server"},
+        {"domain_risk.threat_profile.threats", "spam", "phishing"},
+    };
+    for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        const char *attr = changes[i][0];
+        CHECK_EQ_INT(qi(db,
+                        "SELECT count(*) FROM v_domain_changes WHERE domain = 'hist.example'"
+                        " AND attr = %Q AND value = %Q AND change = 'removed'"
+                        " AND first_seen = %Q AND last_seen = %Q AND removed_at = %Q",
+                        attr, changes[i][1], T1S, T1S, T2S),
+                     1);
+        CHECK_EQ_INT(qi(db,
+                        "SELECT count(*) FROM v_domain_changes WHERE domain = 'hist.example'"
+                        " AND attr = %Q AND value = %Q AND change = 'added' AND added_at = %Q",
+                        attr, changes[i][2], T2S),
+                     1);
+    }
+    /* the risk score did not change: no row */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_history WHERE attr = 'risk_score'"), 0);
+    /* a third fetch, unchanged: the current rows' last_seen follow */
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", v2, T3, &n), IG_OK);
+    CHECK_EQ_STR(qs(db, "SELECT last_seen FROM domain_history WHERE attr = 'alexa' AND"
+                        " value = '200'"),
+                 T3S);
+    CHECK_EQ_STR(qs(db, "SELECT last_seen FROM domain_history WHERE attr = 'alexa' AND"
+                        " value = '100'"),
+                 T1S);
+    check_invariants(db);
     ig_db_close(db);
 }
 
@@ -1106,6 +1417,10 @@ int main(void) {
     RUN(test_account_and_error_answers_are_refused);
     RUN(test_malformed_answers_are_refused);
     RUN(test_history_new_ip_and_late_old_answer);
+    RUN(test_value_that_comes_back_is_a_new_interval);
+    RUN(test_same_second_answer_replaces_the_earlier);
+    RUN(test_late_answer_between_fetches_cuts_intervals);
+    RUN(test_history_of_attributes_that_are_not_pivots);
     RUN(test_mutation_every_field_removed);
     RUN(test_mutation_types_swapped_at_every_node);
     RUN(test_truncated_json_leaves_no_row);
