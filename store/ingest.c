@@ -450,7 +450,7 @@ static void flush_pivots(ctx_t *c) {
     for (size_t i = 0; i < g->setcap; i++)
         if (g->set[i].used && (g->set[i].is_new || g->set[i].dirty || g->set[i].delta))
             v[n++] = &g->set[i];
-    qsort(v, n, sizeof(*v), cmp_slot_id);
+    if (n > 1) qsort(v, n, sizeof(*v), cmp_slot_id);
     for (size_t i = 0; i < n && !c->q.rc; i++) {
         slot_t *s = v[i];
         sqlite3_stmt *st;
@@ -765,7 +765,7 @@ static void links_newest(ctx_t *c, int64_t domain_id, const char *L, const char 
             l->kept = false;
         }
         if (c->q.rc) return;
-        qsort(g->links, g->nlinks, sizeof(*g->links), cmp_link);
+        if (g->nlinks > 1) qsort(g->links, g->nlinks, sizeof(*g->links), cmp_link);
         if (g->nlinks && !same) {
             sqlite3_stmt *b = stmt(c, S_LINKS_BUMP);
             if (!b) return;

@@ -1007,7 +1007,7 @@ int ig_hvals(const cell_t *dom, const rows_t *rows, arena_t *a, hvals_t *out) {
         hv_cell(&h, "tags", &r->cells[i * 3]);
     if (h.rc) return h.rc;
 
-    qsort(out->v, out->n, sizeof(*out->v), hv_cmp);
+    if (out->n > 1) qsort(out->v, out->n, sizeof(*out->v), hv_cmp);
     size_t w = 0;
     for (size_t i = 0; i < out->n; i++)
         if (!w || hv_cmp(&out->v[w - 1], &out->v[i])) out->v[w++] = out->v[i];

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,12 @@
 #define F_LEGACY_STR "iris-legacy__GET__domain=google.com__200__python_api@5ecf1f4.json"
 #define F_LEGACY_2022 "iris-legacy__GET__domain=google.com__200__python_api@e44e2f1.json"
 #define F_LIMIT "iris-investigate__POST__ip=8.8.8.8__200__python_api@e1499d7.json"
+#define F_INV_2018 "iris-investigate__GET__domain=amazon.com,google.com__200__python_api@5ecf1f4.json"
+#define F_INV_2019 "iris-investigate__POST__domain=amazon.com,google.com__200__python_api@6109253.json"
+#define F_INV_2022 "iris-investigate__POST__domain=amazon.com,google.com__200__python_api@2f931b4.json"
+#define F_ENRICH_2018 "iris-enrich__GET__domain=google.com__200__python_api@5ecf1f4.json"
+#define F_ENRICH_2021 "iris-enrich__POST__domain=google.com__200__python_api@04c7908.json"
+#define F_ENRICH_2022 "iris-enrich__POST__domain=google.com__200__python_api@1483a15.json"
 
 static const char *const tables[] = {
     "domains",  "domain_raw", "ips",           "name_servers",    "mail_servers",
@@ -111,6 +118,34 @@ static int ingest_fixture(sqlite3 *db, const char *endpoint, const char *name, i
     char err[256];
     int rc = ingest(db, endpoint, body, len, t, n, err, sizeof(err));
     if (rc != IG_OK) fprintf(stderr, "%s: %s\n", name, err);
+    free(body);
+    return rc;
+}
+
+/* As `irisgate import` does: each result at its data_updated_timestamp when it has one,
+ * else at t; endpoint NULL: told by the answer's shape. */
+static int import_at(sqlite3 *db, const char *endpoint, const char *body, size_t len, int64_t t,
+                     size_t *n) {
+    ig_ingest_t *g = ig_ingest_new();
+    ig_ingest_opts_t o = {.endpoint = endpoint, .observed_at = t, .result_times = true};
+    char err[256] = "";
+    sqlite3_exec(db, "SAVEPOINT ingest", NULL, NULL, NULL);
+    int rc = ig_ingest_run(g, db, body, len, &o, n, err, sizeof(err));
+    if (rc != IG_OK) {
+        fprintf(stderr, "import: %s\n", err);
+        sqlite3_exec(db, "ROLLBACK TO ingest", NULL, NULL, NULL);
+    }
+    sqlite3_exec(db, "RELEASE ingest", NULL, NULL, NULL);
+    ig_ingest_free(g);
+    return rc;
+}
+
+static int import_fixture(sqlite3 *db, const char *endpoint, const char *name, int64_t t,
+                          size_t *n) {
+    size_t len;
+    char *body = fixture(name, &len);
+    if (!body) return -1;
+    int rc = import_at(db, endpoint, body, len, t, n);
     free(body);
     return rc;
 }
@@ -662,6 +697,320 @@ static void test_limit_exceeded_is_zero_domains(void) {
     CHECK_EQ_INT(n, 0);
     CHECK_EQ_INT(total_rows(db), 0);
     ig_db_close(db);
+}
+
+
+/* ---- more recorded answers: values read from the files by hand ------------------------------ */
+
+#define DQ(col, dom) "SELECT " col " FROM domains WHERE domain = '" dom "'"
+#define OF(dom) " JOIN domains d USING (domain_id) WHERE d.domain = '" dom "'"
+
+/* F_INV_2018: GET, July 2018, "total_count":0 with two results. */
+static void test_investigate_2018_get_answer(void) {
+    sqlite3 *db = open_db();
+    size_t n = 0;
+    CHECK_EQ_INT(ingest_fixture(db, "iris-investigate", F_INV_2018, T1, &n), IG_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_STR(qs(db, DQ("create_date", "amazon.com")), "1994-10-31");
+    CHECK_EQ_STR(qs(db, DQ("expiration_date", "amazon.com")), "2022-10-30");
+    CHECK_EQ_INT(qi(db, DQ("alexa", "amazon.com")), 8);
+    CHECK_EQ_STR(qs(db, DQ("registrar", "amazon.com")), "MarkMonitor, Inc.");
+    CHECK_EQ_STR(qs(db, DQ("registrar_status", "amazon.com")), "clientUpdateProhibited");
+    CHECK_EQ_STR(qs(db, DQ("spf_info", "amazon.com")),
+                 "spf2.0/pra include:spf1.amazon.com include:spf2.amazon.com include:amazonses.com"
+                 " -all v=spf1 include:spf1.amazon.com include:spf2.amazon.com"
+                 " include:amazonses.com -all");
+    CHECK_EQ_STR(qs(db, DQ("data_updated", "amazon.com")), "2018-07-20T11:41:52.634353");
+    CHECK_EQ_INT(qi(db, DQ("first_seen IS NULL AND popularity_rank IS NULL", "amazon.com")), 1);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM ips" OF("amazon.com")), 4);
+    CHECK_EQ_STR(qs(db, "SELECT address FROM ips" OF("amazon.com") " AND position = 0"),
+                 "176.32.103.205");
+    CHECK_EQ_STR(qs(db, "SELECT address FROM ips" OF("amazon.com") " AND position = 3"),
+                 "23.74.61.104");
+    CHECK_EQ_INT(qi(db, "SELECT asn FROM ips" OF("amazon.com") " AND position = 3"), 20940);
+    CHECK_EQ_STR(qs(db, "SELECT isp FROM ips" OF("amazon.com") " AND position = 3"),
+                 "Akamai Technologies Inc.");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ip", "176.32.103.205"), 10);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ip", "23.74.61.104"), 12);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "asn", "16509"), 9997528);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "isp_name", "Amazon.com Inc."), 4174942);
+    CHECK_EQ_STR(qs(db, "SELECT host FROM mail_servers" OF("amazon.com")),
+                 "amazon-smtp.amazon.com");
+    CHECK_EQ_INT(qi(db, "SELECT priority FROM mail_servers" OF("amazon.com")), 5);
+    CHECK_EQ_STR(qs(db, "SELECT ips FROM mail_servers" OF("amazon.com")), "207.171.188.9");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "mailserver_host", "amazon-smtp.amazon.com"), 149);
+    CHECK_EQ_STR(qs(db, "SELECT host FROM name_servers" OF("amazon.com") " AND position = 0"),
+                 "ns1.p31.dynect.net");
+    CHECK_EQ_STR(qs(db, "SELECT ips FROM name_servers" OF("amazon.com") " AND position = 0"),
+                 "208.78.70.31");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "nameserver_domain", "dynect.net"), 340556);
+    CHECK_EQ_STR(qs(db, "SELECT hash FROM ssl" OF("amazon.com")),
+                 "0e6bdcae568e3613c6d173c9b112c357ff5967b2");
+    CHECK_EQ_STR(qs(db, "SELECT subject FROM ssl" OF("amazon.com")),
+                 "CN=www.amazon.com,O=Amazon.com\\, Inc.,L=Seattle,ST=Washington,C=US");
+    CHECK_EQ_STR(qs(db, "SELECT organization FROM ssl" OF("amazon.com")), "Amazon.com, Inc.");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ssl_hash", "0e6bdcae568e3613c6d173c9b112c357ff5967b2"), 200);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ssl_org", "Amazon.com, Inc."), 24338);
+    CHECK_EQ_STR(qs(db, "SELECT name FROM risk_components" OF("amazon.com")), "whitelist");
+    CHECK_EQ_INT(qi(db, DQ("risk_score", "amazon.com")), 0);
+    const char *R = "SELECT %s FROM contacts JOIN domains d USING (domain_id)"
+                    " WHERE d.domain = 'amazon.com' AND role = 'registrant'";
+    CHECK_EQ_STR(qs(db, R, "org"), "Amazon Technologies, Inc.");
+    CHECK_EQ_STR(qs(db, R, "city"), "Reno");
+    CHECK_EQ_STR(qs(db, R, "state"), "NV");
+    CHECK_EQ_STR(qs(db, R, "postal"), "89507");
+    CHECK_EQ_STR(qs(db, R, "country"), "us"); /* sent "US" */
+    CHECK_EQ_STR(qs(db, R, "fax"), "12062667010");
+    CHECK_EQ_STR(qs(db, R, "emails"), "hostmaster@amazon.com");
+    /* the same email with a count under each role (registrant 37479, admin 36754, technical
+     * 33579) and in the SOA (0): the registrant's, the first, is kept */
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email", "hostmaster@amazon.com"), 37479);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email_dns_soa", "hostmaster@amazon.com"), 0);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email_domain", "amazon.com"), 2402646);
+    /* google.com: priority sent as the string "20", an odd MX domain, two certificates */
+    CHECK_EQ_INT(qi(db, "SELECT priority FROM mail_servers" OF("google.com")), 20);
+    CHECK_EQ_STR(qs(db, "SELECT host FROM mail_servers" OF("google.com")),
+                 "alt1.aspmx.l.google.com");
+    CHECK_EQ_STR(qs(db, "SELECT mail_servers.domain FROM mail_servers" OF("google.com")), "200.27");
+    CHECK_EQ_STR(qs(db, "SELECT group_concat(address) FROM (SELECT address FROM ips" OF(
+                        "google.com") " ORDER BY position)"),
+                 "216.58.217.36,216.58.217.46");
+    CHECK_EQ_STR(qs(db, "SELECT group_concat(DISTINCT country_code) FROM ips" OF("google.com")),
+                 "nl");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ip", "216.58.217.46"), 943);
+    CHECK_EQ_STR(qs(db, "SELECT hash FROM ssl" OF("google.com") " AND position = 1"),
+                 "dc6d32f5994c4e37d3ccdb285903569d387c5456");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ssl_hash", "f8491ec0dc64a110ceeb36badfeb05e875574841"), 17);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "registrant_org", "Google LLC"), 1268);
+    CHECK_EQ_STR(qs(db, DQ("expiration_date", "google.com")), "2020-09-13");
+    CHECK_EQ_INT(qi(db, DQ("alexa", "google.com")), 1);
+    /* shared by both: one value, two current domains */
+    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'registrar' AND"
+                        " value = 'MarkMonitor, Inc.'"),
+                 2);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email", "abusecomplaints@markmonitor.com"), 1048778);
+    check_invariants(db);
+    ig_db_close(db);
+}
+
+/* F_INV_2019: POST, December 2019, data_updated_timestamp "" and registrar_status as one
+ * space-separated string. */
+static void test_investigate_2019_answer(void) {
+    sqlite3 *db = open_db();
+    size_t n = 0;
+    CHECK_EQ_INT(import_fixture(db, "iris-investigate", F_INV_2019, T1, &n), IG_OK);
+    CHECK_EQ_INT(n, 2);
+    /* no time in the results: at the time given */
+    CHECK_EQ_STR(qs(db, DQ("last_fetched", "amazon.com")), T1S);
+    CHECK_EQ_INT(qi(db, DQ("data_updated IS NULL", "amazon.com")), 1);
+    CHECK_EQ_STR(qs(db, DQ("registrar_status", "amazon.com")),
+                 "clientdeleteprohibited,clienttransferprohibited,clientupdateprohibited,"
+                 "serverdeleteprohibited,servertransferprohibited,serverupdateprohibited");
+    CHECK_EQ_STR(qs(db, DQ("expiration_date", "amazon.com")), "2024-10-30");
+    CHECK_EQ_INT(qi(db, DQ("alexa", "amazon.com")), 13);
+    CHECK_EQ_STR(qs(db, "SELECT hash FROM ssl" OF("amazon.com") " AND position = 0"),
+                 "ccf7ad348f75f83b31f4fd315b458f071ae6ccf4");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ssl_hash", "ccf7ad348f75f83b31f4fd315b458f071ae6ccf4"), 124);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ssl_hash", "0e6bdcae568e3613c6d173c9b112c357ff5967b2"), 118);
+    CHECK_EQ_STR(qs(db, "SELECT ips FROM mail_servers" OF("amazon.com")),
+                 "207.171.188.4,207.171.188.200,52.94.124.7,52.119.213.148,207.171.188.180,"
+                 "207.171.188.182");
+    CHECK_EQ_STR(qs(db, "SELECT email FROM emails" OF("amazon.com") " AND emails.source = 'soa'"),
+                 "root@amazon.com");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email_dns_soa", "root@amazon.com"), 7225);
+    /* the SOA email is an `email` pivot too, without the SOA search's count */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM pivots WHERE field = 'email' AND"
+                        " value = 'root@amazon.com' AND count IS NULL"),
+                 1);
+    CHECK(LINK(db, "first_seen", "email", "root@amazon.com", "amazon.com") != NULL);
+    CHECK_EQ_STR(qs(db, "SELECT country FROM contacts" OF("amazon.com") " AND role = 'admin'"),
+                 "us");
+    static const char *const mx[][2] = {{"alt1.aspmx.l.google.com", "20"},
+                                        {"alt2.aspmx.l.google.com", "30"},
+                                        {"alt3.aspmx.l.google.com", "40"},
+                                        {"alt4.aspmx.l.google.com", "50"}};
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_STR(qs(db, "SELECT host FROM mail_servers" OF("google.com") " AND position = %d",
+                        i),
+                     mx[i][0]);
+        CHECK_EQ_STR(qs(db, "SELECT priority FROM mail_servers" OF(
+                                "google.com") " AND position = %d",
+                        i),
+                     mx[i][1]);
+        CHECK_EQ_INT(qi(db, "SELECT ips IS NULL FROM mail_servers" OF(
+                                "google.com") " AND position = %d",
+                        i),
+                     1); /* "ip": [] */
+    }
+    CHECK_EQ_STR(qs(db, "SELECT address FROM ips" OF("google.com") " AND position = 0"),
+                 "172.217.14.238");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "ip", "172.217.14.238"), 508);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "registrant_org", "Google LLC"), 8065);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email_dns_soa", "dns-admin@google.com"), 236395);
+    check_invariants(db);
+    ig_db_close(db);
+}
+
+/* F_INV_2022: POST, May 2022, each result at its own data_updated_timestamp. */
+static void test_investigate_2022_answer_at_its_own_times(void) {
+    sqlite3 *db = open_db();
+    size_t n = 0;
+    CHECK_EQ_INT(import_fixture(db, NULL, F_INV_2022, T1, &n), IG_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_STR(qs(db, DQ("source", "amazon.com")), "iris-investigate");
+    CHECK_EQ_STR(qs(db, DQ("last_fetched", "amazon.com")), "2022-05-25 21:58:11");
+    CHECK_EQ_STR(qs(db, DQ("last_fetched", "google.com")), "2022-05-26 07:04:50");
+    CHECK_EQ_STR(qs(db, DQ("registrar", "amazon.com")), "MARKMONITOR, INC.,MARKMONITOR INC");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "registrar", "MARKMONITOR, INC.,MARKMONITOR INC"), 805505);
+    CHECK_EQ_STR(qs(db, "SELECT count_at FROM pivots WHERE field = 'registrar' AND"
+                        " value = 'MARKMONITOR, INC.,MARKMONITOR INC'"),
+                 "2022-05-25 21:58:11");
+    CHECK_EQ_STR(qs(db, DQ("registrant_name", "amazon.com")), "Hostmaster, Amazon Legal Dept");
+    CHECK_EQ_INT(PIVOT_COUNT(db, "registrant", "Hostmaster, Amazon Legal Dept"), 32396);
+    CHECK_EQ_STR(qs(db, DQ("create_date", "amazon.com")), "1994-11-01");
+    CHECK_EQ_STR(qs(db, DQ("expiration_date", "amazon.com")), "2024-10-31");
+    CHECK_EQ_INT(qi(db, DQ("spf_info IS NULL", "amazon.com")), 1); /* "" */
+    CHECK_EQ_STR(qs(db, "SELECT hash FROM ssl" OF("amazon.com") " AND position = 0"),
+                 "08040755c8b6852a5db945a2b380571111defd2d");
+    CHECK_EQ_STR(qs(db, "SELECT subject FROM ssl" OF("amazon.com") " AND position = 0"),
+                 "CN=*.peg.a2z.com");
+    CHECK_EQ_INT(qi(db, "SELECT organization IS NULL FROM ssl" OF("amazon.com")
+                        " AND position = 0"),
+                 1);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email_dns_soa", "root@amazon.com"), 7110);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM risk_components" OF("amazon.com")), 5);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email_dns_soa", "dns-admin@google.com"), 206248);
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email_domain",
+                             "select request email form at"
+                             " https://domains.markmonitor.com/whois/google.com"),
+                 1);
+    CHECK_EQ_STR(qs(db, "SELECT host FROM mail_servers" OF("google.com")), "smtp.google.com");
+    CHECK_EQ_INT(qi(db, "SELECT priority FROM mail_servers" OF("google.com")), 10);
+    CHECK_EQ_STR(qs(db, "SELECT ips FROM mail_servers" OF("google.com")),
+                 "74.125.197.26,74.125.195.27,74.125.142.27,74.125.142.26,74.125.195.26");
+    CHECK_EQ_STR(qs(db, DQ("expiration_date", "google.com")), "2028-09-13");
+    CHECK_EQ_STR(qs(db, "SELECT observed_at FROM fetches" OF("google.com")),
+                 "2022-05-26 07:04:50");
+    check_invariants(db);
+    ig_db_close(db);
+}
+
+/* Three Enrich answers for google.com (2018, 2021, 2022), imported out of order at their
+ * own times: the 2022 answer is current; the others are history. */
+static void test_enrich_answers_imported_out_of_order(void) {
+    sqlite3 *db = open_db();
+    size_t n = 0;
+    CHECK_EQ_INT(import_fixture(db, NULL, F_ENRICH_2021, T1, &n), IG_OK);
+    CHECK_EQ_INT(import_fixture(db, NULL, F_ENRICH_2022, T1, &n), IG_OK);
+    CHECK_EQ_INT(import_fixture(db, NULL, F_ENRICH_2018, T1, &n), IG_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(qs(db, DQ("source", "google.com")), "iris-enrich");
+    CHECK_EQ_STR(qs(db, DQ("first_fetched", "google.com")), "2018-07-20 12:03:22");
+    CHECK_EQ_STR(qs(db, DQ("last_fetched", "google.com")), "2022-05-16 21:54:12");
+    /* current: the 2022 answer */
+    CHECK_EQ_STR(qs(db, DQ("registrar", "google.com")), "MARKMONITOR, INC.,MARKMONITOR INC");
+    CHECK_EQ_STR(qs(db, DQ("expiration_date", "google.com")), "2028-09-14");
+    CHECK_EQ_STR(qs(db, "SELECT host FROM mail_servers"), "smtp.google.com");
+    CHECK_EQ_STR(qs(db, "SELECT ips FROM mail_servers"),
+                 "74.125.195.27,74.125.142.27,74.125.142.26,74.125.195.26,74.125.197.27");
+    CHECK_EQ_STR(qs(db, "SELECT group_concat(address) FROM (SELECT address FROM ips"
+                        " ORDER BY position)"),
+                 "142.250.69.196,172.217.14.238");
+    CHECK_EQ_STR(qs(db, "SELECT isp FROM ips WHERE position = 0"), "Google");
+    CHECK_EQ_STR(qs(db, "SELECT hash FROM ssl WHERE position = 0"),
+                 "383cb7050a7710f4ef512754fe3aa9efc1525ba6");
+    /* Enrich carries no counts */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM pivots WHERE count IS NOT NULL"), 0);
+    /* history: each expiration date over its fetch */
+    const char *H = "SELECT count(*) FROM domain_history WHERE attr = %Q AND value = %Q"
+                    " AND first_seen = %Q AND last_seen = %Q";
+    CHECK_EQ_INT(qi(db, H, "expiration_date", "2020-09-13", "2018-07-20 12:03:22",
+                    "2018-07-20 12:03:22"),
+                 1);
+    CHECK_EQ_INT(qi(db, H, "expiration_date", "2028-09-13", "2021-10-13 06:15:45",
+                    "2021-10-13 06:15:45"),
+                 1);
+    CHECK_EQ_INT(qi(db, H, "expiration_date", "2028-09-14", "2022-05-16 21:54:12",
+                    "2022-05-16 21:54:12"),
+                 1);
+    /* IP country: "nl" in 2018, "us" since */
+    CHECK_EQ_INT(qi(db, H, "ip.country_code", "nl", "2018-07-20 12:03:22", "2018-07-20 12:03:22"),
+                 1);
+    CHECK_EQ_INT(qi(db, H, "ip.country_code", "us", "2021-10-13 06:15:45", "2022-05-16 21:54:12"),
+                 1);
+    /* the 2018 and 2021 registrar, one value: from 2018 to 2021, then the 2022 spelling */
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
+                        " WHERE p.field = 'registrar' AND p.value = 'MarkMonitor, Inc.' AND"
+                        " dp.first_seen = '2018-07-20 12:03:22' AND"
+                        " dp.last_seen = '2021-10-13 06:15:45'"),
+                 1);
+    CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE attr = 'registrar' AND"
+                        " value = 'MarkMonitor, Inc.'"),
+                 "removed");
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 3);
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_raw"), 3);
+    check_invariants(db);
+    /* the same files again, in another order: nothing new */
+    long long rows = total_rows(db);
+    CHECK_EQ_INT(import_fixture(db, NULL, F_ENRICH_2018, T1, &n), IG_OK);
+    CHECK_EQ_INT(import_fixture(db, NULL, F_ENRICH_2022, T1, &n), IG_OK);
+    CHECK_EQ_INT(import_fixture(db, NULL, F_ENRICH_2021, T1, &n), IG_OK);
+    CHECK_EQ_INT(total_rows(db), rows);
+    CHECK_EQ_STR(qs(db, DQ("expiration_date", "google.com")), "2028-09-14");
+    check_invariants(db);
+    ig_db_close(db);
+}
+
+/* An old answer imported after a newer one does not replace the current rows: a 2022
+ * Investigate answer, then the 2018 one. */
+static void test_old_answer_imported_late_keeps_current_rows(void) {
+    sqlite3 *db = open_db();
+    size_t n = 0;
+    CHECK_EQ_INT(import_fixture(db, NULL, F_INV_AG, T1, &n), IG_OK);
+    CHECK_EQ_INT(import_fixture(db, NULL, F_INV_2018, T1, &n), IG_OK);
+    CHECK_EQ_STR(qs(db, DQ("create_date", "amazon.com")), "1994-11-01"); /* 2022's */
+    CHECK_EQ_STR(qs(db, DQ("last_fetched", "amazon.com")), "2022-06-16 09:11:14");
+    CHECK_EQ_STR(qs(db, DQ("first_fetched", "amazon.com")), "2018-07-20 11:41:52");
+    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM ips" OF("amazon.com")), 4);
+    CHECK_EQ_STR(qs(db, "SELECT address FROM ips" OF("amazon.com") " AND position = 3"),
+                 "99.84.76.105");
+    /* 2018's create date is history */
+    CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE domain = 'amazon.com' AND"
+                        " attr = 'create_date' AND value = '1994-10-31'"),
+                 "removed");
+    CHECK_EQ_STR(qs(db, "SELECT removed_at FROM v_domain_changes WHERE domain = 'amazon.com'"
+                        " AND attr = 'create_date' AND value = '1994-10-31'"),
+                 "2022-06-16 09:11:14");
+    /* the 2018 counts did not replace 2022's */
+    CHECK_EQ_INT(PIVOT_COUNT(db, "email", "hostmaster@amazon.com"), 38463);
+    check_invariants(db);
+    ig_db_close(db);
+}
+
+/* Without an endpoint the answer's parsed shape tells it, however it is formatted. */
+static void test_endpoint_told_by_the_parsed_shape(void) {
+    static const struct {
+        const char *file, *want;
+    } cases[] = {{F_ENRICH_2021, "iris-enrich"},
+                 {F_INV_AG, "iris-investigate"},
+                 {F_LEGACY_2018, "iris"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len, n = 0;
+        char *body = fixture(cases[i].file, &len);
+        CHECK(body != NULL);
+        if (!body) continue;
+        cJSON *doc = cJSON_Parse(body);
+        char *pretty = cJSON_Print(doc); /* newlines and tabs: no "{\"value\":" anywhere */
+        CHECK(strstr(pretty, "{\"value\":") == NULL);
+        sqlite3 *db = open_db();
+        CHECK_EQ_INT(import_at(db, NULL, pretty, strlen(pretty), T1, &n), IG_OK);
+        CHECK_EQ_STR(qs(db, "SELECT source FROM domains LIMIT 1"), cases[i].want);
+        CHECK_EQ_STR(qs(db, "SELECT endpoint FROM fetches LIMIT 1"), cases[i].want);
+        ig_db_close(db);
+        cJSON_free(pretty);
+        cJSON_Delete(doc);
+        free(body);
+    }
 }
 
 static int prefix(const char *s, const char *p) {
@@ -1296,6 +1645,177 @@ static void test_truncated_json_leaves_no_row(void) {
     free(body);
 }
 
+/* Every row of every intel table, as text: two dumps are equal when nothing changed. */
+static char *dump(sqlite3 *db) {
+    size_t cap = 4096, n = 0;
+    char *out = malloc(cap);
+    out[0] = '\0';
+    for (int i = 0; i < NTABLES; i++) {
+        char *sql = sqlite3_mprintf("SELECT * FROM %s ORDER BY 1, 2, 3", tables[i]);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+            while (sqlite3_step(st) == SQLITE_ROW)
+                for (int c = 0; c < sqlite3_column_count(st); c++) {
+                    const char *v = (const char *)sqlite3_column_text(st, c);
+                    size_t k = v ? strlen(v) : 4;
+                    if (n + k + 2 > cap) {
+                        while (n + k + 2 > cap)
+                            cap *= 2;
+                        out = realloc(out, cap);
+                    }
+                    memcpy(out + n, v ? v : "NULL", k);
+                    n += k;
+                    out[n++] = '|';
+                    out[n] = '\0';
+                }
+        sqlite3_finalize(st);
+        sqlite3_free(sql);
+    }
+    return out;
+}
+
+/* Mutations of a whole answer's second result (first result amazon.com, second google.com,
+ * of F_INV_AG), into a database that already holds data: an accepted mutation stores both
+ * results; a refused one (the domain gone or not a string) changes no row at all, although
+ * the first result was written before the second was read. */
+static void test_refused_answer_changes_no_row(void) {
+    size_t len;
+    char *body = fixture(F_INV_AG, &len);
+    CHECK(body != NULL);
+    if (!body) return;
+    cJSON *doc = cJSON_Parse(body);
+    free(body);
+    sqlite3 *db = open_db();
+    size_t n = 0;
+    CHECK_EQ_INT(ingest_fixture(db, "iris-investigate", F_DOMAINTOOLS, T0, &n), IG_OK);
+    int refused = 0, bad = 0, runs = 0;
+    for (int k = 1;; k++) {
+        cJSON *copy = cJSON_Duplicate(doc, 1);
+        cJSON *r = cJSON_GetArrayItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(copy, "response"), "results"), 1);
+        cJSON *parent = NULL, *node = nth_node(r, k, &parent);
+        if (!node) {
+            cJSON_Delete(copy);
+            break;
+        }
+        for (int t = -1; t < NREPLACEMENTS; t++) {
+            cJSON *c2 = cJSON_Duplicate(copy, 1);
+            cJSON *r2 = cJSON_GetArrayItem(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(c2, "response"), "results"), 1);
+            cJSON *p2 = NULL, *n2 = nth_node(r2, k, &p2);
+            int domain = is_domain_key(n2, p2, r2);
+            if (t < 0) { /* removed */
+                cJSON_Delete(cJSON_DetachItemViaPointer(p2, n2));
+            } else if (n2->string) {
+                cJSON_ReplaceItemInObjectCaseSensitive(p2, n2->string, replacement(t));
+            } else {
+                cJSON_ReplaceItemViaPointer(p2, n2, replacement(t));
+            }
+            char *text = cJSON_PrintUnformatted(c2);
+            char *before = dump(db);
+            char err[256] = "";
+            int rc = ingest(db, "iris-investigate", text, strlen(text), T1 + runs, &n, err,
+                            sizeof(err));
+            bool want_refused = domain && t != 0; /* a string domain is still a domain */
+            if (want_refused) {
+                char *after = dump(db);
+                refused++;
+                if (rc != IG_EINVAL || strcmp(before, after) != 0) {
+                    bad++;
+                    fprintf(stderr, "  node %d mutation %d: rc %d, rows changed %d\n", k, t, rc,
+                            strcmp(before, after) != 0);
+                }
+                free(after);
+            } else if (rc != IG_OK || n != 2) {
+                bad++;
+                fprintf(stderr, "  node %d mutation %d: rc %d %s\n", k, t, rc, err);
+            }
+            free(before);
+            free(text);
+            cJSON_Delete(c2);
+            runs++;
+        }
+        cJSON_Delete(copy);
+        if (runs > 400) break; /* the result's top-level fields are covered by then */
+    }
+    CHECK(refused >= 8);
+    CHECK_EQ_INT(bad, 0);
+    check_invariants(db);
+    ig_db_close(db);
+    cJSON_Delete(doc);
+}
+
+/* Every field removed, every type swapped, every prefix cut, over Enrich and legacy answers:
+ * no crash (the sanitizer build runs this), refusals leave nothing, acceptances one domain. */
+static void mutate_fixture(const char *file, const char *endpoint) {
+    size_t len;
+    char *body = fixture(file, &len);
+    CHECK(body != NULL);
+    if (!body) return;
+    cJSON *doc = cJSON_Parse(body);
+    sqlite3 *db = open_db();
+    int bad = 0, runs = 0;
+    for (int k = 1;; k++) {
+        cJSON *probe = nth_node(result0(doc), k, &(cJSON *){NULL});
+        if (!probe) break;
+        for (int t = -1; t < NREPLACEMENTS; t++) {
+            cJSON *copy = cJSON_Duplicate(doc, 1), *r = result0(copy), *parent = NULL;
+            cJSON *node = nth_node(r, k, &parent);
+            int domain = is_domain_key(node, parent, r);
+            if (t < 0)
+                cJSON_Delete(cJSON_DetachItemViaPointer(parent, node));
+            else if (node->string)
+                cJSON_ReplaceItemInObjectCaseSensitive(parent, node->string, replacement(t));
+            else
+                cJSON_ReplaceItemViaPointer(parent, node, replacement(t));
+            char *text = cJSON_PrintUnformatted(copy);
+            size_t n = 0;
+            char err[256];
+            long long rows = total_rows(db);
+            int rc = ingest(db, endpoint, text, strlen(text), T1 + runs, &n, err, sizeof(err));
+            if (domain && t != 0) {
+                if (rc != IG_EINVAL || total_rows(db) != rows) bad++;
+            } else if (rc != IG_OK || n != 1) {
+                bad++;
+                fprintf(stderr, "  %s node %d mutation %d: rc %d %s\n", file, k, t, rc, err);
+            }
+            free(text);
+            cJSON_Delete(copy);
+            runs++;
+        }
+    }
+    CHECK(runs > 300);
+    CHECK_EQ_INT(bad, 0);
+    check_invariants(db);
+    /* every prefix of the file: refused, nothing written */
+    char *before = dump(db);
+    int cuts_bad = 0;
+    while (len && (body[len - 1] == '\n' || body[len - 1] == ' '))
+        len--;
+    for (size_t cut = 0; cut < len; cut++) {
+        char *copy = malloc(cut ? cut : 1); /* exactly cut bytes: ASan sees any over-read */
+        memcpy(copy, body, cut);
+        size_t n = 0;
+        char err[256];
+        if (ingest(db, endpoint, copy, cut, T3, &n, err, sizeof(err)) != IG_EINVAL) cuts_bad++;
+        free(copy);
+    }
+    char *after = dump(db);
+    CHECK_EQ_INT(cuts_bad, 0);
+    CHECK(strcmp(before, after) == 0);
+    free(before);
+    free(after);
+    ig_db_close(db);
+    cJSON_Delete(doc);
+    free(body);
+}
+
+static void test_mutations_of_enrich_and_legacy_answers(void) {
+    mutate_fixture(F_ENRICH_2021, "iris-enrich");
+    mutate_fixture(F_LEGACY_2022, "iris");
+    mutate_fixture(F_LEGACY_2018, "iris");
+}
+
 /* A database failure after the first result was written: the caller's rollback removes it. */
 static void test_failure_half_way_rolls_back_everything(void) {
     sqlite3 *db = open_db();
@@ -1413,6 +1933,12 @@ int main(void) {
     RUN(test_legacy_threat_profile_components);
     RUN(test_shape_variants_and_newer_fields);
     RUN(test_limit_exceeded_is_zero_domains);
+    RUN(test_investigate_2018_get_answer);
+    RUN(test_investigate_2019_answer);
+    RUN(test_investigate_2022_answer_at_its_own_times);
+    RUN(test_enrich_answers_imported_out_of_order);
+    RUN(test_old_answer_imported_late_keeps_current_rows);
+    RUN(test_endpoint_told_by_the_parsed_shape);
     RUN(test_every_recorded_iris_200_answer_imports);
     RUN(test_account_and_error_answers_are_refused);
     RUN(test_malformed_answers_are_refused);
@@ -1424,6 +1950,8 @@ int main(void) {
     RUN(test_mutation_every_field_removed);
     RUN(test_mutation_types_swapped_at_every_node);
     RUN(test_truncated_json_leaves_no_row);
+    RUN(test_refused_answer_changes_no_row);
+    RUN(test_mutations_of_enrich_and_legacy_answers);
     RUN(test_failure_half_way_rolls_back_everything);
     RUN(test_huge_list_is_capped);
     RUN(test_deep_nesting);
