@@ -136,11 +136,13 @@ static const char *const SQL[S_N] = {
                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_PIV_UPD] = "UPDATE pivots SET count = ?2, count_at = ?3,"
                   " stored_count = stored_count + ?4 WHERE pivot_id = ?1",
+
     [S_PIV_DELTA] = "UPDATE pivots SET stored_count = stored_count + ?2 WHERE pivot_id = ?1",
 };
 
 /* the current tables' statements, made from ig_tables at ig_ingest_new */
-enum { TS_SEL, TS_DEL, TS_INS, TS_N };
+enum { TS_SEL, TS_DEL, TS_N };
+#define MAX_MULTI 8 /* rows in one INSERT of a current table */
 
 /* ---- state kept from one answer to the next --------------------------------------------- */
 
@@ -168,6 +170,7 @@ struct ig_ingest {
     sqlite3_stmt *st[S_N];
     sqlite3_stmt *ts[NTABLES][TS_N];
     char *tsql[NTABLES][TS_N];
+    sqlite3_stmt *ins[NTABLES][MAX_MULTI + 1]; /* insert_stmt */
     jt_doc_t doc;
     arena_t ra, aa; /* per result, per answer */
     obs_t obs;
@@ -346,8 +349,9 @@ static int64_t next_id(ctx_t *c, int64_t *counter, int sql) {
     return (*counter)++;
 }
 
-/* The slot of (field, value), looked up in pivots the first time this answer sees it. */
-static slot_t *slot_of(ctx_t *c, const char *field, const char *v, uint32_t vn) {
+/* The slot of (field, value) in this answer's set, added when new (pivot_id 0: not yet
+ * looked up in pivots). The set has room: resolve_pivots grew it first. */
+static slot_t *slot_find(ctx_t *c, const char *field, const char *v, uint32_t vn) {
     ig_ingest_t *g = c->ing;
     size_t flen = strlen(field);
     uint64_t h = fnv(fnv(14695981039346656037ULL, field, flen + 1), v, vn);
@@ -363,26 +367,38 @@ static slot_t *slot_of(ctx_t *c, const char *field, const char *v, uint32_t vn) 
         return NULL;
     }
     memcpy(copy, v, vn);
-    slot_t x = {.h = h, .field = field, .v = copy, .vn = vn, .used = true};
-    sqlite3_stmt *s = stmt(c, S_PIV_SEL);
-    if (!s) return NULL;
-    sqlite3_bind_text(s, 1, field, (int)flen, SQLITE_STATIC);
-    sqlite3_bind_text64(s, 2, v, vn, SQLITE_STATIC, SQLITE_UTF8);
-    if (ig_q_row(&c->q, s)) {
-        x.pivot_id = sqlite3_column_int64(s, 0);
-        x.has_count = sqlite3_column_type(s, 1) != SQLITE_NULL;
-        x.count = sqlite3_column_int64(s, 1);
-        const char *at = (const char *)sqlite3_column_text(s, 2);
-        if ((x.has_at = at != NULL)) snprintf(x.at, sizeof(x.at), "%s", at);
-        sqlite3_reset(s);
-    } else if (!c->q.rc) {
-        x.is_new = true;
-        x.pivot_id = next_id(c, &c->next_pivot, S_MAX_PIV);
-    }
-    if (c->q.rc || !x.pivot_id) return NULL;
-    g->set[j] = x;
+    g->set[j] = (slot_t){.h = h, .field = field, .v = copy, .vn = vn, .used = true};
     g->setn++;
     return &g->set[j];
+}
+
+/* ---- a JSON list of integers handed to a statement (json_each): one execution, many rows */
+
+static bool jb_room(ctx_t *c, size_t n) {
+    ig_ingest_t *g = c->ing;
+    if (g->jn + n <= g->jcap) return true;
+    size_t cap = g->jcap ? g->jcap : 4096;
+    while (cap < g->jn + n)
+        cap *= 2;
+    char *p = realloc(g->jbuf, cap);
+    if (!p) {
+        fail_nomem(c);
+        return false;
+    }
+    g->jbuf = p;
+    g->jcap = cap;
+    return true;
+}
+
+static void jb_raw(ctx_t *c, const char *p, size_t n) {
+    if (c->q.rc || !jb_room(c, n)) return;
+    memcpy(c->ing->jbuf + c->ing->jn, p, n);
+    c->ing->jn += n;
+}
+
+static void jb_int(ctx_t *c, int64_t x) {
+    char b[24];
+    jb_raw(c, b, (size_t)snprintf(b, sizeof(b), "%lld", (long long)x));
 }
 
 /* A count the vendor gave at our time ts: kept when it is the newest and differs. The same
@@ -400,35 +416,58 @@ static void count_seen(slot_t *s, const pval_t *v, const char *ts) {
     snprintf(s->at, sizeof(s->at), "%s", ts);
 }
 
-/* The result's distinct values as slots in g->ids. */
+/* The result's distinct values as slots in g->ids: a value this answer has not met yet is
+ * looked up in pivots; one not there gets a new id (its row is written by flush_pivots). */
 static void resolve_pivots(ctx_t *c, const obs_t *o) {
     ig_ingest_t *g = c->ing;
     g->nids = 0;
-    /* room for every value first: g->ids holds slot positions, which a rehash would move */
+    /* room for every value first: slot positions are kept, which a rehash would move */
     while ((g->setn + o->npv + 1) * 2 > g->setcap)
         if (!set_grow(g)) {
             fail_nomem(c);
             return;
         }
+    if (o->npv > g->idcap) {
+        uint32_t *p = realloc(g->ids, o->npv * sizeof(*p));
+        if (!p) {
+            fail_nomem(c);
+            return;
+        }
+        g->ids = p;
+        g->idcap = o->npv;
+    }
     for (size_t i = 0; i < o->npv && !c->q.rc; i++) {
         const pval_t *v = &o->pv[i];
-        slot_t *s = slot_of(c, v->field, v->p, v->n);
+        slot_t *s = slot_find(c, v->field, v->p, v->n);
         if (!s) return;
-        count_seen(s, v, c->ts);
+        g->ids[i] = (uint32_t)(s - g->set); /* for now: the slot of every value */
+        if (s->pivot_id) continue;
+        sqlite3_stmt *st = stmt(c, S_PIV_SEL);
+        if (!st) return;
+        sqlite3_bind_text(st, 1, v->field, -1, SQLITE_STATIC);
+        sqlite3_bind_text64(st, 2, v->p, v->n, SQLITE_STATIC, SQLITE_UTF8);
+        if (ig_q_row(&c->q, st)) {
+            s->pivot_id = sqlite3_column_int64(st, 0);
+            s->has_count = sqlite3_column_type(st, 1) != SQLITE_NULL;
+            s->count = sqlite3_column_int64(st, 1);
+            const char *at = (const char *)sqlite3_column_text(st, 2);
+            if ((s->has_at = at != NULL)) snprintf(s->at, sizeof(s->at), "%s", at);
+            sqlite3_reset(st);
+        } else if (!c->q.rc) {
+            s->is_new = true;
+            if (!(s->pivot_id = next_id(c, &c->next_pivot, S_MAX_PIV))) return;
+        }
+    }
+    if (c->q.rc) return;
+    size_t w = 0;
+    for (size_t i = 0; i < o->npv; i++) {
+        slot_t *s = &g->set[g->ids[i]];
+        count_seen(s, &o->pv[i], c->ts);
         if (s->dom_seq == c->dom_seq) continue;
         s->dom_seq = c->dom_seq;
-        if (g->nids == g->idcap) {
-            size_t cap = g->idcap ? g->idcap * 2 : 64;
-            uint32_t *p = realloc(g->ids, cap * sizeof(*p));
-            if (!p) {
-                fail_nomem(c);
-                return;
-            }
-            g->ids = p;
-            g->idcap = cap;
-        }
-        g->ids[g->nids++] = (uint32_t)(s - g->set);
+        g->ids[w++] = g->ids[i];
     }
+    g->nids = w;
 }
 
 static int cmp_slot_id(const void *a, const void *b) {
@@ -436,8 +475,9 @@ static int cmp_slot_id(const void *a, const void *b) {
     return x->pivot_id < y->pivot_id ? -1 : x->pivot_id > y->pivot_id;
 }
 
-/* The answer's pivots rows: new ones inserted, changed counts and stored counts updated,
- * in pivot_id order. */
+/* The answer's pivots rows, in pivot_id order: new ones inserted, changed counts and stored
+ * counts updated. (Packing the stored-count changes into one json_each statement saved
+ * nothing measurable: the cost is the rows, not the statements.) */
 static void flush_pivots(ctx_t *c) {
     ig_ingest_t *g = c->ing;
     if (c->q.rc || !g->setn) return;
@@ -465,8 +505,8 @@ static void flush_pivots(ctx_t *c) {
         } else if (s->dirty) {
             if (!(st = stmt(c, S_PIV_UPD))) break;
             sqlite3_bind_int64(st, 1, s->pivot_id);
-            sqlite3_bind_int64(st, 2, s->count);
-            sqlite3_bind_text(st, 3, s->at, -1, SQLITE_STATIC);
+            if (s->has_count) sqlite3_bind_int64(st, 2, s->count);
+            if (s->has_at) sqlite3_bind_text(st, 3, s->at, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 4, s->delta);
         } else {
             if (!(st = stmt(c, S_PIV_DELTA))) break;
@@ -594,15 +634,42 @@ static bool same_rows(const rows_t *a, const rows_t *b, size_t nc) {
     return true;
 }
 
+/* The statement inserting k rows (1..MAX_MULTI) of table t: "INSERT OR FAIL ... VALUES
+ * (...), (...)", so a domain's rows of one table are one execution (OR FAIL: no statement
+ * journal; a failure fails the answer, which is then undone whole). */
+static sqlite3_stmt *insert_stmt(ctx_t *c, int t, size_t k) {
+    ig_ingest_t *g = c->ing;
+    if (g->ins[t][k]) {
+        sqlite3_reset(g->ins[t][k]);
+        return g->ins[t][k];
+    }
+    const table_desc_t *d = &ig_tables[t];
+    char sql[4096];
+    int n = snprintf(sql, sizeof(sql), "INSERT OR FAIL INTO %s(domain_id, %s) VALUES", d->name,
+                     d->cols);
+    int p = 1;
+    for (size_t r = 0; r < k; r++) {
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s(?%d", r ? ", " : "", p++);
+        for (int col = 0; col < d->ncols; col++)
+            n += snprintf(sql + n, sizeof(sql) - (size_t)n, ", ?%d", p++);
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, ")");
+    }
+    return g->ins[t][k] = ig_q(&c->q, sql);
+}
+
 static void insert_rows(ctx_t *c, int t, int64_t domain_id) {
     const rows_t *r = &c->ing->obs.rows[t];
     size_t nc = (size_t)ig_tables[t].ncols;
-    for (size_t i = 0; i < r->nrows && !c->q.rc; i++) {
-        sqlite3_stmt *s = tstmt(c, t, TS_INS);
+    for (size_t i = 0; i < r->nrows && !c->q.rc;) {
+        size_t k = r->nrows - i < MAX_MULTI ? r->nrows - i : MAX_MULTI;
+        sqlite3_stmt *s = insert_stmt(c, t, k);
         if (!s) return;
-        sqlite3_bind_int64(s, 1, domain_id);
-        for (size_t k = 0; k < nc; k++)
-            bind_cell(s, (int)k + 2, &r->cells[i * nc + k]);
+        int p = 1;
+        for (size_t row = 0; row < k; row++, i++) {
+            sqlite3_bind_int64(s, p++, domain_id);
+            for (size_t col = 0; col < nc; col++)
+                bind_cell(s, p++, &r->cells[i * nc + col]);
+        }
         run(c, s);
     }
 }
@@ -789,23 +856,13 @@ static void links_newest(ctx_t *c, int64_t domain_id, const char *L, const char 
             sl->delta++;
             continue;
         }
-        if (g->jn + 24 > g->jcap) {
-            size_t cap = g->jcap ? g->jcap * 2 : 1024;
-            char *p = realloc(g->jbuf, cap);
-            if (!p) {
-                fail_nomem(c);
-                return;
-            }
-            g->jbuf = p;
-            g->jcap = cap;
-        }
-        g->jn += (size_t)snprintf(g->jbuf + g->jn, 24, "%c%lld", nnew ? ',' : '[',
-                                  (long long)sl->pivot_id);
+        jb_raw(c, nnew ? "," : "[", 1);
+        jb_int(c, sl->pivot_id);
         sl->delta++;
         nnew++;
     }
     if (nnew && !c->q.rc) {
-        g->jbuf[g->jn++] = ']';
+        jb_raw(c, "]", 1);
         sqlite3_stmt *s = stmt(c, S_LINK_INS);
         if (!s) return;
         sqlite3_bind_text64(s, 1, g->jbuf, g->jn, SQLITE_STATIC, SQLITE_UTF8);
@@ -1209,7 +1266,7 @@ static bool our_time(int64_t t, char out[20]) {
 static bool prepare_tables(ig_ingest_t *g) {
     for (int t = 0; t < NTABLES; t++) {
         const table_desc_t *d = &ig_tables[t];
-        char key[256] = "", marks[128] = "";
+        char key[256] = "";
         /* the first nkey columns of cols */
         const char *p = d->cols;
         for (int k = 0; k < d->nkey; k++) {
@@ -1221,17 +1278,12 @@ static bool prepare_tables(ig_ingest_t *g) {
             while (*p == ' ')
                 p++;
         }
-        for (int k = 0; k < d->ncols; k++)
-            snprintf(marks + strlen(marks), sizeof(marks) - strlen(marks), ", ?%d", k + 2);
         char buf[1024];
         snprintf(buf, sizeof(buf), "SELECT %s FROM %s WHERE domain_id = ?1 ORDER BY %s", d->cols,
                  d->name, key);
         g->tsql[t][TS_SEL] = strdup(buf);
         snprintf(buf, sizeof(buf), "DELETE FROM %s WHERE domain_id = ?1", d->name);
         g->tsql[t][TS_DEL] = strdup(buf);
-        snprintf(buf, sizeof(buf), "INSERT INTO %s(domain_id, %s) VALUES(?1%s)", d->name, d->cols,
-                 marks);
-        g->tsql[t][TS_INS] = strdup(buf);
         for (int k = 0; k < TS_N; k++)
             if (!g->tsql[t][k]) return false;
     }
@@ -1276,12 +1328,15 @@ static void answer_done(ig_ingest_t *g) {
             sqlite3_reset(g->st[i]);
             sqlite3_clear_bindings(g->st[i]);
         }
-    for (int t = 0; t < NTABLES; t++)
+    for (int t = 0; t < NTABLES; t++) {
         for (int k = 0; k < TS_N; k++)
             if (g->ts[t][k]) {
                 sqlite3_reset(g->ts[t][k]);
                 sqlite3_clear_bindings(g->ts[t][k]);
             }
+        for (int k = 0; k <= MAX_MULTI; k++)
+            if (g->ins[t][k]) sqlite3_reset(g->ins[t][k]);
+    }
     if (g->setcap > 65536) {
         free(g->set);
         g->set = NULL;
@@ -1312,6 +1367,7 @@ int ig_ingest_run(ig_ingest_t *g, sqlite3 *db, const char *body, size_t len,
     if (g->db != db) { /* statements belong to one connection */
         memset(g->st, 0, sizeof(g->st));
         memset(g->ts, 0, sizeof(g->ts));
+        memset(g->ins, 0, sizeof(g->ins));
         g->db = db;
     }
     int prc = jt_parse(&g->doc, body ? body : "", len);

@@ -92,21 +92,28 @@ static int hex4(const char *p, const char *e, unsigned *out) {
     return 0;
 }
 
+/* The bytes a string scan stops at: the quote, the backslash, control characters. */
+static const unsigned char stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00-0x0f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10-0x1f */
+    ['"'] = 1, ['\\'] = 1,
+};
+
 /* p at the opening quote. The decoded string in *s, *n (a span of the text when it holds no
  * escape), *nul when it holds a NUL; returns the byte after the closing quote, or NULL
  * (*oom set when memory ran out). */
+
 static const char *string(jt_doc_t *d, const char *p, const char *e, const char **s, uint32_t *n,
                           bool *nul, bool *oom) {
     const char *q = ++p;
     bool esc = false;
-    while (q < e && *q != '"') {
-        unsigned char c = (unsigned char)*q;
-        if (c < 0x20) return NULL;
-        if (c == '\\') {
-            esc = true;
-            if (++q >= e) return NULL;
-        }
-        q++;
+    for (;;) {
+        while (q < e && !stop[(unsigned char)*q])
+            q++;
+        if (q >= e || *q == '"') break;
+        if ((unsigned char)*q < 0x20) return NULL;
+        esc = true; /* a backslash: the next byte is escaped */
+        if ((q += 2) > e) return NULL;
     }
     if (q >= e || (size_t)(q - p) > UINT32_MAX) return NULL;
     *nul = false;

@@ -5,6 +5,7 @@
  * input (every field removed, every type swapped, truncated JSON, huge lists, deep nesting,
  * a failure half-way) is refused or tolerated without a crash, leaving no row once the
  * caller's savepoint is rolled back. */
+#include "../../store/jtree_int.h"
 #include "../../store/store_int.h"
 #include "check.h"
 
@@ -1103,6 +1104,51 @@ static void test_account_and_error_answers_are_refused(void) {
     CHECK(files >= 80);
 }
 
+/* The parser is strict (RFC 8259), since results are stored as sent and read back with
+ * SQLite's json functions; what it accepts, SQLite's json_valid accepts too. */
+static void test_json_tree_is_strict(void) {
+    static const char *const bad[] = {
+        "{\"a\":1,}", "[1,]", "[1 2]", "{\"a\" 1}", "{a:1}", "'x'", "[01]", "[1.]", "[.5]",
+        "[-]", "[1e]", "[+1]", "[\"\\x\"]", "[\"\\u12\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
+        "[\"a\tb\"]", "[tru]", "[nul]", "[\"open]", "{\"a\":1", "[1] [2]", "\xef\xbb\xbf[1]",
+        "[NaN]", "[Infinity]",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        jt_doc_t d = {0};
+        int rc = jt_parse(&d, bad[i], strlen(bad[i]));
+        CHECK_EQ_INT(rc, -1);
+        if (rc != -1) fprintf(stderr, "  accepted: %s\n", bad[i]);
+        jt_free(&d);
+    }
+    static const char *const good[] = {
+        " [ 1 , -0.5e+3 , 0 , \"\\u00e9\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\" , true ,"
+        " false , null , { } , [ ] ] ",
+        "{\"\\u0064omain\":\"a.example\"}",
+    };
+    sqlite3 *db = open_db();
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        jt_doc_t d = {0};
+        CHECK_EQ_INT(jt_parse(&d, good[i], strlen(good[i])), 0);
+        CHECK_EQ_INT(qi(db, "SELECT json_valid(%Q)", good[i]), 1);
+        jt_free(&d);
+    }
+    /* decoded strings, and a member name written with an escape still found */
+    jt_doc_t d = {0};
+    CHECK_EQ_INT(jt_parse(&d, good[0], strlen(good[0])), 0);
+    const jt_node_t *str = jt_next(&d, jt_next(&d, jt_next(&d, jt_first(&d, jt_node(&d, 0)))));
+    CHECK(str->type == JT_STR && str->n == 14 &&
+          memcmp(str->s, "\xc3\xa9\xf0\x9f\x98\x80\"\\/\b\f\n\r\t", 14) == 0);
+    CHECK_EQ_INT(jt_parse(&d, good[1], strlen(good[1])), 0);
+    CHECK(jt_get(&d, jt_node(&d, 0), "domain") != NULL);
+    size_t n = 0;
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate", "{\"results\":[{\"\\u0064omain\":\"a.example\"}]}",
+                            T1, &n),
+                 IG_OK);
+    CHECK_EQ_INT(n, 1);
+    jt_free(&d);
+    ig_db_close(db);
+}
+
 static void test_malformed_answers_are_refused(void) {
     static const char *const bad[] = {
         "",
@@ -1941,6 +1987,7 @@ int main(void) {
     RUN(test_endpoint_told_by_the_parsed_shape);
     RUN(test_every_recorded_iris_200_answer_imports);
     RUN(test_account_and_error_answers_are_refused);
+    RUN(test_json_tree_is_strict);
     RUN(test_malformed_answers_are_refused);
     RUN(test_history_new_ip_and_late_old_answer);
     RUN(test_value_that_comes_back_is_a_new_interval);
