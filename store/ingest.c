@@ -63,6 +63,7 @@ enum {
     S_PIV_INS,
     S_PIV_UPD,
     S_PIV_DELTA,
+    S_DATA_VERSION,
     S_N
 };
 
@@ -138,6 +139,7 @@ static const char *const SQL[S_N] = {
                   " stored_count = stored_count + ?4 WHERE pivot_id = ?1",
 
     [S_PIV_DELTA] = "UPDATE pivots SET stored_count = stored_count + ?2 WHERE pivot_id = ?1",
+    [S_DATA_VERSION] = "PRAGMA data_version",
 };
 
 /* the current tables' statements, made from ig_tables at ig_ingest_new */
@@ -154,6 +156,7 @@ typedef struct {
     uint32_t vn;
     bool used, is_new, has_count, has_at, dirty;
     bool counted; /* a count of this answer was kept: later ones of the same time are not */
+    uint64_t h2;  /* a second hash of the key, for the pivot cache */
     unsigned dom_seq; /* the last result linked to it */
     int64_t pivot_id, count, delta;
     char at[20], cts[20]; /* count_at; the time of the count kept from this answer */
@@ -187,6 +190,8 @@ struct ig_ingest {
     size_t ordcap;
     char *jbuf; /* a JSON list of pivot ids */
     size_t jn, jcap;
+    ig_pivcache_t *pc;
+    int64_t data_version; /* -1: not read yet */
 };
 
 /* ---- one answer's state ----------------------------------------------------------------- */
@@ -367,7 +372,12 @@ static slot_t *slot_find(ctx_t *c, const char *field, const char *v, uint32_t vn
         return NULL;
     }
     memcpy(copy, v, vn);
-    g->set[j] = (slot_t){.h = h, .field = field, .v = copy, .vn = vn, .used = true};
+    g->set[j] = (slot_t){.h = h,
+                         .h2 = (uint64_t)ig_raw_hash(v, vn) ^ ((uint64_t)ig_raw_hash(field, flen) * 31),
+                         .field = field,
+                         .v = copy,
+                         .vn = vn,
+                         .used = true};
     g->setn++;
     return &g->set[j];
 }
@@ -442,6 +452,14 @@ static void resolve_pivots(ctx_t *c, const obs_t *o) {
         if (!s) return;
         g->ids[i] = (uint32_t)(s - g->set); /* for now: the slot of every value */
         if (s->pivot_id) continue;
+        ig_pivrow_t row;
+        if (ig_pivcache_get(g->pc, s->h, s->h2, &row)) {
+            s->pivot_id = row.pivot_id;
+            s->count = row.count;
+            s->has_count = row.has_count;
+            if ((s->has_at = row.has_at)) memcpy(s->at, row.at, sizeof(s->at));
+            continue;
+        }
         sqlite3_stmt *st = stmt(c, S_PIV_SEL);
         if (!st) return;
         sqlite3_bind_text(st, 1, v->field, -1, SQLITE_STATIC);
@@ -485,6 +503,15 @@ static void flush_pivots(ctx_t *c) {
     if (!v) {
         fail_nomem(c);
         return;
+    }
+    /* what the pivots rows will hold once written: known to the next answers */
+    for (size_t i = 0; i < g->setcap; i++) {
+        const slot_t *s = &g->set[i];
+        if (!s->used || !s->pivot_id) continue;
+        ig_pivrow_t row = {.pivot_id = s->pivot_id, .count = s->count, .has_count = s->has_count,
+                           .has_at = s->has_at};
+        if (s->has_at) memcpy(row.at, s->at, sizeof(row.at));
+        ig_pivcache_put(g->pc, s->h, s->h2, &row);
     }
     size_t n = 0;
     for (size_t i = 0; i < g->setcap; i++)
@@ -627,11 +654,44 @@ static void read_rows(ctx_t *c, int t, int64_t domain_id) {
     }
 }
 
-static bool same_rows(const rows_t *a, const rows_t *b, size_t nc) {
-    if (a->nrows != b->nrows) return false;
-    for (size_t i = 0; i < a->nrows * nc; i++)
-        if (!same_cell(&a->cells[i], &b->cells[i])) return false;
-    return true;
+static bool same_column(sqlite3_stmt *s, int i, const cell_t *x) {
+    switch (sqlite3_column_type(s, i)) {
+    case SQLITE_NULL:
+        return x->t == C_NULL;
+    case SQLITE_INTEGER:
+        return x->t == C_INT && x->i == sqlite3_column_int64(s, i);
+    case SQLITE_FLOAT:
+        return x->t == C_REAL && x->r == sqlite3_column_double(s, i);
+    case SQLITE_TEXT: {
+        if (x->t != C_TEXT) return false;
+        const unsigned char *p = sqlite3_column_text(s, i);
+        return (uint32_t)sqlite3_column_bytes(s, i) == x->n && (!x->n || memcmp(p, x->p, x->n) == 0);
+    }
+    default:
+        return false;
+    }
+}
+
+/* Whether the stored rows of table t for the domain are the result's rows, compared as they
+ * are read (nothing copied: usually they are the same). */
+static bool same_as_stored(ctx_t *c, int t, int64_t domain_id) {
+    const rows_t *r = &c->ing->obs.rows[t];
+    size_t nc = (size_t)ig_tables[t].ncols, i = 0;
+    sqlite3_stmt *s = tstmt(c, t, TS_SEL);
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, domain_id);
+    bool same = true;
+    while (same && ig_q_row(&c->q, s)) {
+        if (i == r->nrows) {
+            same = false;
+            break;
+        }
+        for (size_t k = 0; k < nc && same; k++)
+            same = same_column(s, (int)k, &r->cells[i * nc + k]);
+        i++;
+    }
+    sqlite3_reset(s);
+    return same && i == r->nrows && !c->q.rc;
 }
 
 /* The statement inserting k rows (1..MAX_MULTI) of table t: "INSERT OR FAIL ... VALUES
@@ -1146,17 +1206,27 @@ static void ingest_result(ctx_t *c) {
         return;
     }
 
-    /* The current rows, to compare with (or, for an old observation, the values held now). */
+    /* What differs from the stored rows. When something does (or the observation is older
+     * than the stored one), the history values of both. */
+    bool older = strcmp(c->ts, L) < 0, changed[NTABLES], any = older;
     for (int t = 0; t < NTABLES && !c->q.rc; t++)
-        read_rows(c, t, domain_id);
-    if (c->q.rc) return;
-    if (ig_hvals(g->olddom, g->old, &g->ra, &g->hold) != IG_OK ||
-        ig_hvals(o->dom, o->rows, &g->ra, &g->hnew) != IG_OK) {
-        fail_nomem(c);
-        return;
+        any |= changed[t] = !older && !same_as_stored(c, t, domain_id);
+    for (int i = 0; i < NHIST_COLS && !any; i++)
+        any = !same_cell(&g->olddom[ig_hist_cols[i]], &o->dom[ig_hist_cols[i]]);
+    g->hold.n = g->hnew.n = 0;
+    if (any) {
+        for (int t = 0; t < NTABLES && !c->q.rc; t++)
+            read_rows(c, t, domain_id);
+        if (c->q.rc) return;
+        if (ig_hvals(g->olddom, g->old, &g->ra, &g->hold) != IG_OK ||
+            ig_hvals(o->dom, o->rows, &g->ra, &g->hnew) != IG_OK) {
+            fail_nomem(c);
+            return;
+        }
     }
+    if (c->q.rc) return;
 
-    if (strcmp(c->ts, L) < 0) { /* older than what is stored: history only */
+    if (older) { /* older than what is stored: history only */
         int64_t raw = raw_id(c, domain_id, true);
         s = stmt(c, S_DOM_OLD);
         if (!s) return;
@@ -1175,7 +1245,7 @@ static void ingest_result(ctx_t *c) {
     int64_t raw = raw_id(c, domain_id, true);
     domain_row(c, false, domain_id, raw);
     for (int t = 0; t < NTABLES && !c->q.rc; t++) {
-        if (same_rows(&g->old[t], &o->rows[t], (size_t)ig_tables[t].ncols)) continue;
+        if (!changed[t]) continue;
         sqlite3_stmt *d = tstmt(c, t, TS_DEL);
         if (!d) return;
         sqlite3_bind_int64(d, 1, domain_id);
@@ -1292,11 +1362,18 @@ static bool prepare_tables(ig_ingest_t *g) {
 
 ig_ingest_t *ig_ingest_new(void) {
     ig_ingest_t *g = calloc(1, sizeof(*g));
-    if (g && !prepare_tables(g)) {
+    if (!g) return NULL;
+    g->data_version = -1;
+    if (!prepare_tables(g) || !(g->pc = ig_pivcache_new())) {
         ig_ingest_free(g);
         return NULL;
     }
     return g;
+}
+
+void ig_ingest_forget(void *arg) {
+    ig_ingest_t *g = arg;
+    if (g) ig_pivcache_clear(g->pc);
 }
 
 void ig_ingest_free(ig_ingest_t *g) {
@@ -1317,6 +1394,7 @@ void ig_ingest_free(ig_ingest_t *g) {
     free(g->ids);
     free(g->order);
     free(g->jbuf);
+    ig_pivcache_free(g->pc);
     free(g);
 }
 
@@ -1364,12 +1442,23 @@ int ig_ingest_run(ig_ingest_t *g, sqlite3 *db, const char *body, size_t len,
         fail_einval(&c, "ingest: %s", "observed_at out of range");
         return c.q.rc;
     }
-    if (g->db != db) { /* statements belong to one connection */
+    if (g->db != db) { /* statements and what is known of rows belong to one connection */
         memset(g->st, 0, sizeof(g->st));
         memset(g->ts, 0, sizeof(g->ts));
         memset(g->ins, 0, sizeof(g->ins));
+        ig_pivcache_clear(g->pc);
+        g->data_version = -1;
         g->db = db;
     }
+    /* another connection wrote since the last answer: what the cache knows may be old */
+    sqlite3_stmt *dv = stmt(&c, S_DATA_VERSION);
+    if (dv && ig_q_row(&c.q, dv)) {
+        int64_t v = sqlite3_column_int64(dv, 0);
+        sqlite3_reset(dv);
+        if (v != g->data_version) ig_pivcache_clear(g->pc);
+        g->data_version = v;
+    }
+    if (c.q.rc) return c.q.rc;
     int prc = jt_parse(&g->doc, body ? body : "", len);
     if (prc) {
         if (prc == -2) {

@@ -132,6 +132,10 @@ typedef struct {
     size_t n, cap;
 } hvals_t;
 
+/* The domains columns whose values domain_history keeps (the others are pivots). */
+#define NHIST_COLS 12
+extern const int ig_hist_cols[NHIST_COLS];
+
 /* The history values of a domains row (cells in ig_domain_cols order) and of the current
  * tables' rows, appended to out (text in a); then sorted by (attr, value), duplicates
  * removed. IG_OK or IG_ENOMEM. */
@@ -139,6 +143,19 @@ int ig_hvals(const cell_t *dom, const rows_t *rows, arena_t *a, hvals_t *out);
 
 /* Formats a number the way stored text is compared: integers exactly, others shortest. */
 int ig_fmt_num(double d, char *out, size_t outlen);
+
+/* ---- pivots rows known from earlier answers (pivcache.c) ---- */
+typedef struct ig_pivcache ig_pivcache_t;
+typedef struct {
+    int64_t pivot_id, count;
+    char at[20]; /* count_at */
+    bool has_count, has_at;
+} ig_pivrow_t;
+ig_pivcache_t *ig_pivcache_new(void);
+void ig_pivcache_free(ig_pivcache_t *pc);
+void ig_pivcache_clear(ig_pivcache_t *pc);
+bool ig_pivcache_get(ig_pivcache_t *pc, uint64_t k1, uint64_t k2, ig_pivrow_t *out);
+void ig_pivcache_put(ig_pivcache_t *pc, uint64_t k1, uint64_t k2, const ig_pivrow_t *row);
 
 /* ---- SQL with the first failure remembered ---- */
 typedef struct {

@@ -47,9 +47,13 @@ void ig_store_set_log(ig_store_t *s, void (*fn)(const char *msg)) {
 static int run_ingest(sqlite3 *db, void *arg) {
     ingest_job_t *j = arg;
     ig_store_t *s = j->s;
-    if (!s->ingest && !(s->ingest = ig_ingest_new())) {
-        snprintf(j->err, sizeof(j->err), "out of memory");
-        return j->rc = IG_ENOMEM;
+    if (!s->ingest) {
+        if (!(s->ingest = ig_ingest_new())) {
+            snprintf(j->err, sizeof(j->err), "out of memory");
+            return j->rc = IG_ENOMEM;
+        }
+        /* a rolled-back answer's pivot rows are gone: the ingest state must forget them */
+        ig_writer_on_rollback(s, ig_ingest_forget, s->ingest);
     }
     j->err[0] = '\0';
     j->opts.endpoint = j->endpoint[0] ? j->endpoint : NULL;

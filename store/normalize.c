@@ -941,14 +941,15 @@ static int hv_cmp(const void *x, const void *y) {
     return r ? r : (a->n < b->n ? -1 : a->n > b->n);
 }
 
+const int ig_hist_cols[NHIST_COLS] = {D_TLD,      D_ACTIVE, D_CREATE,     D_EXPIRE,
+                                      D_FIRST_SEEN, D_STATUS, D_RESPONSE,   D_SPF,
+                                      D_POPULARITY, D_REDIRECT, D_RISK,     D_ALEXA};
+
 int ig_hvals(const cell_t *dom, const rows_t *rows, arena_t *a, hvals_t *out) {
     hv_t h = {a, out, IG_OK};
     out->n = 0;
-    static const int cols[] = {D_TLD,    D_ACTIVE, D_CREATE,   D_EXPIRE,     D_FIRST_SEEN,
-                               D_STATUS, D_RESPONSE, D_SPF, D_POPULARITY, D_REDIRECT,
-                               D_RISK,   D_ALEXA};
-    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-        hv_cell(&h, ig_domain_cols[cols[i]], &dom[cols[i]]);
+    for (size_t i = 0; i < NHIST_COLS; i++)
+        hv_cell(&h, ig_domain_cols[ig_hist_cols[i]], &dom[ig_hist_cols[i]]);
 
     const rows_t *r = &rows[T_IPS];
     for (size_t i = 0; i < r->nrows; i++)

@@ -78,6 +78,9 @@ extern const char ig_schema_requests[];
 typedef struct ig_ingest ig_ingest_t;
 ig_ingest_t *ig_ingest_new(void);
 void ig_ingest_free(ig_ingest_t *g);
+/* Forgets what g knows of the database's rows (its pivot cache): the writer's rollback hook
+ * (ig_writer_on_rollback), arg being g. */
+void ig_ingest_forget(void *g);
 
 typedef struct {
     const char *endpoint; /* iris-investigate, iris-enrich, iris; NULL: told by the shape */

@@ -542,6 +542,37 @@ static void test_store_ingest_failing_half_way_in_a_batch_leaves_nothing(void) {
     teardown();
 }
 
+/* What the writer remembers of pivots rows from earlier answers is forgotten when another
+ * connection writes: a count changed by hand is compared with the next answer's again. */
+static void test_store_ingest_sees_what_another_connection_wrote(void) {
+    setup("other");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    const char *a = "{\"results\":[{\"domain\":\"a.example\",\"ip\":[{\"address\":"
+                    "{\"value\":\"192.0.2.1\",\"count\":5}}]}]}";
+    const char *b = "{\"results\":[{\"domain\":\"b.example\",\"ip\":[{\"address\":"
+                    "{\"value\":\"192.0.2.1\",\"count\":5}}]}]}";
+    size_t n = 0;
+    CHECK_EQ_INT(ig_store_import(s, "iris-investigate", a, strlen(a), 1700000000, &n, err,
+                                 sizeof err),
+                 0);
+    sqlite3 *db;
+    sqlite3_open(dbpath, &db);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK_EQ_INT(sqlite3_exec(db, "UPDATE pivots SET count = 99, stored_count = stored_count",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ_INT(ig_store_import(s, "iris-investigate", b, strlen(b), 1700000100, &n, err,
+                                 sizeof err),
+                 0);
+    ig_store_close(s);
+    CHECK_EQ_INT(count_rows("SELECT count FROM pivots WHERE value = '192.0.2.1'"), 5);
+    CHECK_EQ_INT(count_rows("SELECT stored_count FROM pivots WHERE value = '192.0.2.1'"), 2);
+    teardown();
+}
+
 /* A version-3 file (intel tables of version 2, the request log of version 3) with a domain
  * fetched twice: migration 4 keeps every row and rebuilds what version 4 adds. */
 static void test_store_migrates_a_version_3_file_keeping_its_history(void) {
@@ -646,6 +677,7 @@ int main(void) {
     RUN(test_store_migrates_a_version_1_file_keeping_its_answers);
     RUN(test_store_ingest_queues_answers_and_logs_rejections);
     RUN(test_store_ingest_failing_half_way_in_a_batch_leaves_nothing);
+    RUN(test_store_ingest_sees_what_another_connection_wrote);
     RUN(test_store_migrates_a_version_3_file_keeping_its_history);
     return check_summary();
 }
