@@ -1,13 +1,6 @@
 /* db.c — the intel database file and its connections: ig_store_open/close, the pragmas
- * (WAL so the sqlite3 shell and BI tools can read while we write; synchronous=NORMAL, which
- * in WAL mode loses at most the last commits on power loss, never the file's consistency;
- * busy_timeout 5000), the schema as an ordered list of migrations tracked by PRAGMA
- * user_version, the per-connection statement cache and the read-only pool.
- *
- * Foreign keys are declared (BI tools draw the relations from them) but not enforced on the
- * writer: ingest is the only writer of the intel tables and keeps them consistent by
- * construction (tests run PRAGMA foreign_key_check), and enforcement would add a parent
- * lookup and a statement journal to every row it writes.
+ * (below), the schema as an ordered list of migrations tracked by PRAGMA user_version, the
+ * per-connection statement cache and the read-only pool.
  *
  * Changing the schema = appending ONE line to `migrations[]` below, e.g.
  *     {"intel tables", ig_schema_intel},
@@ -215,8 +208,13 @@ static int open_rw(const char *path, sqlite3 **out, char *err, size_t errlen) {
         ig_db_close(db);
         return IG_EIO;
     }
-    /* 64 MB of page cache: the pivot and link indexes are written at random and must stay
-     * in memory; checkpoints every 64 MB of WAL rather than every 4 MB. */
+    /* WAL, so the sqlite3 shell and BI tools read while we write; synchronous=NORMAL, which
+     * in WAL mode may lose the last commits on power loss, never the file's consistency.
+     * Foreign keys are declared (BI tools draw relations from them) but not enforced here:
+     * ingest, the only writer of the intel tables, keeps them by construction (tests run
+     * PRAGMA foreign_key_check), and enforcing them cost a parent lookup and a statement
+     * journal per row written. 64 MB of page cache: the pivot and link indexes are written
+     * at random and must stay in memory; a checkpoint every 64 MB of WAL, not 4 MB. */
     if (sqlite3_exec(db,
                      "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
                      " PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;",

@@ -1,21 +1,16 @@
-/* ingest.c — one Iris answer (Investigate, Enrich or legacy /v1/iris JSON, with or without the
- * {"response": ...} wrapper) into the intel tables of schema_intel.c, writing only what
- * changed.
- *
- * Per answer: parse (jtree.c, strict: an unparseable answer is refused before anything is
- * written), check every result has a domain, then per result normalize (normalize.c) and
- * apply it at its observation time t to the domain's rows:
+/* ingest.c — one Iris answer (Investigate, Enrich or legacy /v1/iris, wrapped or not) into
+ * the intel tables of schema_intel.c, writing only what changed. Per answer: parse (jtree.c:
+ * an unparseable answer is refused before anything is written), check every result has a
+ * domain, then normalize each result (normalize.c) and apply it at its observation time t:
  *   - a new domain: its domains row, current rows, links, raw result, fetch;
- *   - t at or after the domain's last_fetched L: current tables rewritten only where their
- *     rows differ; links and history intervals still held have last_seen moved to t (one
- *     statement each), values that appeared start an interval, values that went away keep
- *     last_seen; domain_history rows are written only once an attribute changes (until then
- *     its value is the current one, held since first_fetched: docs/schema.md);
+ *   - t at or after the domain's last_fetched L: a current table is rewritten only when its
+ *     rows differ; what is still held has last_seen moved to t (one statement per table),
+ *     what appeared starts an interval, what went away keeps its last_seen; domain_history
+ *     is written once an attribute changes (docs/schema.md);
  *   - t before L (an old file imported late): history only, through history.c.
- * Pivot values are looked up once per answer; their new rows, changed counts and stored_count
- * changes are written once, at the end. The raw result is kept once per distinct content.
- * Never begins, commits or rolls back: the caller holds the transaction and undoes it on a
- * non-OK return.
+ * Pivot values are looked up once per answer (pivcache.c across answers); new pivots rows,
+ * changed counts and stored counts are written at the end. Never begins, commits or rolls
+ * back: the caller holds the transaction and undoes it on a non-OK return.
  */
 #include "ingest_int.h"
 

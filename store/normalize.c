@@ -197,7 +197,7 @@ static bool scalar_val(norm_t *c, const jt_node_t *n, val_t *v) {
         return true;
     }
     if (n->type == JT_NUM) {
-        char buf[64], out[40];
+        char out[40];
         int64_t x;
         if (is_int_literal(n) && int_scalar(n, &x)) {
             snprintf(out, sizeof(out), "%lld", (long long)x);
@@ -207,7 +207,6 @@ static bool scalar_val(norm_t *c, const jt_node_t *n, val_t *v) {
             if (!num_text(n, big, sizeof(big))) return false;
             if (!ig_fmt_num(strtod(big, NULL), out, sizeof(out))) return false;
         }
-        (void)buf;
         size_t k = strlen(out);
         if (!(v->p = copy(c, out, k))) return false;
         v->n = (uint32_t)k;

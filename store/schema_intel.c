@@ -1,19 +1,17 @@
-/* schema_intel.c — the normalized intel tables and the BI views: the SQL text of the
- * "intel tables" migration (db.c applies it once, in its own transaction).
- *
+/* schema_intel.c — the SQL texts of the intel tables' migrations (db.c applies each once, in
+ * its own transaction): ig_schema_intel (version 2: tables and BI views) and
+ * ig_schema_intel_v4 (history as intervals, every raw result, the fetch log, stored counts).
  * What the tables hold and how to query them is docs/schema.md; keep the two in step.
  * Conventions, for analysts as much as for code:
  *   - every domain is one row of `domains`, found by its lower-case name; other tables
  *     point at it by `domain_id`;
- *   - the "current" tables (ips, name_servers, ...) hold what the latest fetch said and
- *     are replaced whole on every fetch; history lives in `domain_pivots`,
- *     `domain_history` and `risk_history`, which are only ever extended;
- *   - times our store observed something are UTC text 'YYYY-MM-DD HH:MM:SS' (what SQLite's
- *     datetime() gives, so `>= datetime('now','-7 days')` just works); the vendor's dates
- *     stay as the vendor wrote them ('YYYY-MM-DD', or ISO 8601 for first_seen);
+ *   - the current tables (ips, name_servers, ...) hold what the latest observation said;
+ *     history (fetches, domain_raw, risk_history, and the intervals of domain_pivots and
+ *     domain_history) is only extended;
+ *   - our times are UTC text 'YYYY-MM-DD HH:MM:SS' (SQLite's datetime()); the vendor's
+ *     dates stay as the vendor wrote them ('YYYY-MM-DD', or ISO 8601 for first_seen);
  *   - `pivots.field` is the Iris Investigate search parameter that pivots on the value.
- * Never edit this text once shipped: a change is a new migration appended in db.c.
- */
+ * Never edit a shipped text: a change is a new migration appended in db.c. */
 #include "store_int.h"
 
 const char ig_schema_intel[] =
