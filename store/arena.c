@@ -43,6 +43,21 @@ void arena_reset(arena_t *a) {
     a->cur = a->head;
 }
 
+void arena_trim(arena_t *a, size_t keep) {
+    arena_block_t **b = &a->head;
+    size_t kept = 0;
+    while (*b && kept + (*b)->cap <= keep) {
+        kept += (*b)->cap;
+        b = &(*b)->next;
+    }
+    for (arena_block_t *x = *b, *n; x; x = n) {
+        n = x->next;
+        free(x);
+    }
+    *b = NULL;
+    arena_reset(a);
+}
+
 void arena_free(arena_t *a) {
     for (arena_block_t *b = a->head, *n; b; b = n) {
         n = b->next;

@@ -1395,7 +1395,7 @@ void ig_ingest_free(ig_ingest_t *g) {
 
 /* Leaves the state an answer used ready for the next: statements reset (no read snapshot
  * held), the answer's slots emptied, big buffers given back. */
-static void answer_done(ig_ingest_t *g) {
+static void answer_done(ig_ingest_t *g, size_t len) {
     for (int i = 0; i < S_N; i++)
         if (g->st[i]) {
             sqlite3_reset(g->st[i]);
@@ -1418,9 +1418,9 @@ static void answer_done(ig_ingest_t *g) {
         memset(g->set, 0, g->setcap * sizeof(*g->set));
     }
     g->setn = 0;
-    arena_reset(&g->aa);
-    arena_reset(&g->ra);
-    if (g->doc.cap > (1u << 22)) jt_free(&g->doc); /* an outsized answer */
+    arena_trim(&g->aa, 8u << 20); /* what an outsized answer needed is not kept */
+    arena_trim(&g->ra, 8u << 20);
+    if (len > (16u << 20) || g->doc.cap > (1u << 22)) jt_free(&g->doc);
 }
 
 int ig_ingest_run(ig_ingest_t *g, sqlite3 *db, const char *body, size_t len,
@@ -1489,7 +1489,7 @@ int ig_ingest_run(ig_ingest_t *g, sqlite3 *db, const char *body, size_t len,
             if (!c.q.rc) done++;
         }
     flush_pivots(&c);
-    answer_done(g);
+    answer_done(g, len);
     if (c.q.rc == IG_OK && ndomains) *ndomains = done;
     return c.q.rc;
 }

@@ -27,6 +27,7 @@ typedef struct {
 } arena_t;
 char *arena_alloc(arena_t *a, size_t n); /* NULL when out of memory */
 void arena_reset(arena_t *a);
+void arena_trim(arena_t *a, size_t keep); /* reset, and free the blocks past keep bytes */
 void arena_free(arena_t *a);
 
 /* ---- one column value ---- */
