@@ -104,6 +104,36 @@ static int read_all(const char *path, char **out, size_t *len, int64_t *mtime, c
     return IG_OK;
 }
 
+/* Files queued to the writer, oldest first, and what was reported so far. */
+typedef struct {
+    const char *const *files;
+    ig_import_t *im[MAX_QUEUED_FILES];
+    size_t len[MAX_QUEUED_FILES];
+    int file[MAX_QUEUED_FILES];
+    int head, n;
+    size_t bytes, total;
+    int status;
+} window_t;
+
+/* Waits for the oldest queued file and prints its line. */
+static void report_oldest(window_t *w) {
+    char err[512];
+    size_t n = 0;
+    int k = w->head;
+    int rc = ig_store_import_wait(w->im[k], &n, err, sizeof(err));
+    w->bytes -= w->len[k];
+    w->head = (w->head + 1) % MAX_QUEUED_FILES;
+    w->n--;
+    if (rc != IG_OK) {
+        fflush(stdout);
+        fprintf(stderr, "irisgate import: %s: %s\n", w->files[w->file[k]], err);
+        w->status = 1;
+        return;
+    }
+    w->total += n;
+    printf("%s: %zu domain%s\n", w->files[w->file[k]], n, n == 1 ? "" : "s");
+}
+
 int ig_cli_import(int argc, char **argv) {
     ig_config_t cfg;
     ig_config_defaults(&cfg);
@@ -157,33 +187,12 @@ int ig_cli_import(int argc, char **argv) {
         fprintf(stderr, "irisgate import: %s\n", err);
         return 1;
     }
-    int status = 0;
-    size_t total = 0;
     /* A window of queued files: read ahead while the writer ingests, report in order. */
-    ig_import_t *queued[MAX_QUEUED_FILES];
-    size_t qbytes[MAX_QUEUED_FILES];
-    int qfile[MAX_QUEUED_FILES], qhead = 0, qn = 0;
-    size_t pending_bytes = 0;
+    window_t w = {.files = files};
     int64_t now = ig_now();
-    for (int i = 0; i <= nfiles; i++) {
-        /* report the oldest while the window is full, and everything at the end */
-        while (qn > 0 && (i == nfiles || qn == MAX_QUEUED_FILES ||
-                          pending_bytes >= MAX_QUEUED_BYTES)) {
-            size_t n = 0;
-            int k = qhead;
-            int rc = ig_store_import_wait(queued[k], &n, err, sizeof(err));
-            pending_bytes -= qbytes[k];
-            qhead = (qhead + 1) % MAX_QUEUED_FILES;
-            qn--;
-            if (rc != IG_OK) {
-                fprintf(stderr, "irisgate import: %s: %s\n", files[qfile[k]], err);
-                status = 1;
-                continue;
-            }
-            total += n;
-            printf("%s: %zu domain%s\n", files[qfile[k]], n, n == 1 ? "" : "s");
-        }
-        if (i == nfiles) break;
+    for (int i = 0; i < nfiles; i++) {
+        while (w.n > 0 && (w.n == MAX_QUEUED_FILES || w.bytes >= MAX_QUEUED_BYTES))
+            report_oldest(&w);
         char *body = NULL;
         size_t len = 0;
         int64_t mtime = 0;
@@ -198,34 +207,23 @@ int ig_cli_import(int argc, char **argv) {
             rc = ig_store_import_take(store, body, len, &o, &im); /* takes body */
         }
         if (rc != IG_OK) {
-            /* earlier files first, so the lines stay in order */
-            while (qn > 0) {
-                size_t n = 0;
-                int k = qhead;
-                char e2[512];
-                int r2 = ig_store_import_wait(queued[k], &n, e2, sizeof(e2));
-                pending_bytes -= qbytes[k];
-                qhead = (qhead + 1) % MAX_QUEUED_FILES;
-                qn--;
-                if (r2 != IG_OK) {
-                    fprintf(stderr, "irisgate import: %s: %s\n", files[qfile[k]], e2);
-                    status = 1;
-                } else {
-                    total += n;
-                    printf("%s: %zu domain%s\n", files[qfile[k]], n, n == 1 ? "" : "s");
-                }
-            }
+            while (w.n > 0) /* earlier files first, so the lines stay in order */
+                report_oldest(&w);
+            fflush(stdout);
             fprintf(stderr, "irisgate import: %s: %s\n", files[i], err);
-            status = 1;
+            w.status = 1;
             continue;
         }
-        int k = (qhead + qn) % MAX_QUEUED_FILES;
-        queued[k] = im;
-        qbytes[k] = len;
-        qfile[k] = i;
-        qn++;
-        pending_bytes += len;
+        int k = (w.head + w.n++) % MAX_QUEUED_FILES;
+        w.im[k] = im;
+        w.len[k] = len;
+        w.file[k] = i;
+        w.bytes += len;
     }
+    while (w.n > 0)
+        report_oldest(&w);
+    int status = w.status;
+    size_t total = w.total;
     if (nfiles > 1) printf("%zu domain%s in %s\n", total, total == 1 ? "" : "s", cfg.db);
     ig_store_close(store);
     return status;
