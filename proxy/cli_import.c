@@ -205,6 +205,9 @@ int ig_cli_import(int argc, char **argv) {
                                   .result_times = observed_at < 0,
                                   .now = now};
             rc = ig_store_import_take(store, body, len, &o, &im); /* takes body */
+            if (rc != IG_OK)
+                snprintf(err, sizeof(err), "%s",
+                         rc == IG_ENOMEM ? "out of memory" : "the database is closing");
         }
         if (rc != IG_OK) {
             while (w.n > 0) /* earlier files first, so the lines stay in order */
