@@ -1,7 +1,6 @@
 /* db.c — the intel database file and its connections: ig_store_open/close, the pragmas
- * (WAL so the sqlite3 shell and BI tools can read while we write, synchronous=NORMAL,
- * busy_timeout 5000, foreign_keys), the schema as an ordered list of migrations tracked by
- * PRAGMA user_version, the per-connection statement cache and the read-only pool.
+ * (below), the schema as an ordered list of migrations tracked by PRAGMA user_version, the
+ * per-connection statement cache and the read-only pool.
  *
  * Changing the schema = appending ONE line to `migrations[]` below, e.g.
  *     {"intel tables", ig_schema_intel},
@@ -38,10 +37,63 @@ static const struct {
     {"cached answers", schema_responses}, /* user_version 1 */
     {"intel tables", ig_schema_intel},    /* user_version 2 */
     {"request log", ig_schema_requests},  /* user_version 3 */
+    {"intel history intervals, raw results, fetch log", ig_schema_intel_v4}, /* 4 */
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define BUSY_TIMEOUT_MS 5000
+
+/* ---- functions ------------------------------------------------------------------------- */
+
+/* Reads 8 bytes as a little-endian word, whatever the machine: the hash is stored. */
+static uint64_t le64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static uint64_t mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+int64_t ig_raw_hash(const char *p, size_t n) {
+    const unsigned char *s = (const unsigned char *)p;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        h = (h ^ mix(le64(s + i))) * 0x100000001b3ULL;
+    unsigned char tail[8] = {0};
+    if (i < n) {
+        memcpy(tail, s + i, n - i);
+        h = (h ^ mix(le64(tail))) * 0x100000001b3ULL;
+    }
+    return (int64_t)mix(h);
+}
+
+static void hash_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    const char *p = (const char *)sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    if (!p)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_int64(ctx, ig_raw_hash(p, (size_t)n));
+}
+
+int ig_db_register_functions(sqlite3 *db) {
+    return sqlite3_create_function(db, "irisgate_hash", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                   hash_fn, NULL, NULL) == SQLITE_OK
+               ? IG_OK
+               : IG_EIO;
+}
 
 /* ---- statements ------------------------------------------------------------------------ */
 
@@ -156,8 +208,18 @@ static int open_rw(const char *path, sqlite3 **out, char *err, size_t errlen) {
         ig_db_close(db);
         return IG_EIO;
     }
-    if (sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;", NULL, NULL, NULL) !=
-        SQLITE_OK)
+    /* WAL, so the sqlite3 shell and BI tools read while we write; synchronous=NORMAL, which
+     * in WAL mode may lose the last commits on power loss, never the file's consistency.
+     * Foreign keys are declared (BI tools draw relations from them) but not enforced here:
+     * ingest, the only writer of the intel tables, keeps them by construction (tests run
+     * PRAGMA foreign_key_check), and enforcing them cost a parent lookup and a statement
+     * journal per row written. 64 MB of page cache: the pivot and link indexes are written
+     * at random and must stay in memory; a checkpoint every 64 MB of WAL, not 4 MB. */
+    if (sqlite3_exec(db,
+                     "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+                     " PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        ig_db_register_functions(db) != IG_OK)
         return fail(db, path, err, errlen);
     int mrc = migrate(db, path, err, errlen);
     if (mrc != IG_OK) return mrc; /* migrate closed db */
@@ -253,6 +315,7 @@ void ig_store_close(ig_store_t *s) {
         ig_db_close(s->readers[i]);
     pthread_mutex_unlock(&s->rmu);
     free(s->readers);
+    ig_ingest_free(s->ingest);
     ig_db_close(s->wdb);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake);

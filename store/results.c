@@ -1,5 +1,6 @@
-/* results.c — reads the latest stored result of given domains (domain_raw, as the vendor
- * sent it, with its endpoint and fetch time) for the gateway's per-domain answers: one
+/* results.c — reads the result each domain's current rows come from (domain_raw via
+ * domains.raw_id, as the vendor sent it, with its endpoint and the domain's last_fetched)
+ * for the gateway's per-domain answers: one
  * read-only connection from the pool, on libuv's thread pool, the callback on the loop.
  *
  * Never writes; an absent domain is a row with json NULL. Rows handed to the callback are
@@ -11,8 +12,8 @@
 #include <string.h>
 
 static const char sql_get[] =
-    "SELECT r.endpoint, CAST(strftime('%s', r.fetched_at) AS INTEGER), r.json"
-    " FROM domains d JOIN domain_raw r ON r.domain_id = d.domain_id WHERE d.domain = ?1";
+    "SELECT r.endpoint, CAST(strftime('%s', d.last_fetched) AS INTEGER), r.json"
+    " FROM domains d JOIN domain_raw r ON r.raw_id = d.raw_id WHERE d.domain = ?1";
 
 typedef struct {
     uv_work_t work;

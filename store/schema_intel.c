@@ -1,19 +1,17 @@
-/* schema_intel.c — the normalized intel tables and the BI views: the SQL text of the
- * "intel tables" migration (db.c applies it once, in its own transaction).
- *
+/* schema_intel.c — the SQL texts of the intel tables' migrations (db.c applies each once, in
+ * its own transaction): ig_schema_intel (version 2: tables and BI views) and
+ * ig_schema_intel_v4 (history as intervals, every raw result, the fetch log, stored counts).
  * What the tables hold and how to query them is docs/schema.md; keep the two in step.
  * Conventions, for analysts as much as for code:
  *   - every domain is one row of `domains`, found by its lower-case name; other tables
  *     point at it by `domain_id`;
- *   - the "current" tables (ips, name_servers, ...) hold what the latest fetch said and
- *     are replaced whole on every fetch; history lives in `domain_pivots`,
- *     `domain_history` and `risk_history`, which are only ever extended;
- *   - times our store observed something are UTC text 'YYYY-MM-DD HH:MM:SS' (what SQLite's
- *     datetime() gives, so `>= datetime('now','-7 days')` just works); the vendor's dates
- *     stay as the vendor wrote them ('YYYY-MM-DD', or ISO 8601 for first_seen);
+ *   - the current tables (ips, name_servers, ...) hold what the latest observation said;
+ *     history (fetches, domain_raw, risk_history, and the intervals of domain_pivots and
+ *     domain_history) is only extended;
+ *   - our times are UTC text 'YYYY-MM-DD HH:MM:SS' (SQLite's datetime()); the vendor's
+ *     dates stay as the vendor wrote them ('YYYY-MM-DD', or ISO 8601 for first_seen);
  *   - `pivots.field` is the Iris Investigate search parameter that pivots on the value.
- * Never edit this text once shipped: a change is a new migration appended in db.c.
- */
+ * Never edit a shipped text: a change is a new migration appended in db.c. */
 #include "store_int.h"
 
 const char ig_schema_intel[] =
@@ -238,4 +236,148 @@ const char ig_schema_intel[] =
     "  h.last_seen = d.last_fetched AS current,"
     "  CASE WHEN h.last_seen < d.last_fetched THEN 'removed'"
     "   WHEN h.first_seen > d.first_fetched THEN 'added' ELSE 'initial' END AS change"
+    " FROM domain_history h JOIN domains d ON d.domain_id = h.domain_id;";
+
+/* Migration 4 (user_version 4): history as intervals, every raw result kept, the fetch log,
+ * maintained stored counts, and no secondary index that only repeats what pivots and
+ * domain_pivots already answer. Existing rows are carried over: a link or history row of
+ * version 3 (first and last sighting) becomes one interval; the fetch log is rebuilt from
+ * every time version 3 recorded; the latest raw result of each domain is kept.
+ * The views are dropped first (renaming a table rewrites the views that name it) and made
+ * again at the end. irisgate_hash() is registered by db.c on the migrating connection. */
+const char ig_schema_intel_v4[] =
+    "DROP VIEW v_domains; DROP VIEW v_pivot_counts; DROP VIEW v_domain_changes;"
+
+    /* Indexes whose lookups pivots + domain_pivots answer (ip, nameserver_host,
+     * mailserver_host, email, ssl_hash, the tracking codes), and two nobody queries by. */
+    "DROP INDEX ips_address; DROP INDEX name_servers_host; DROP INDEX mail_servers_host;"
+    "DROP INDEX emails_email; DROP INDEX ssl_hash; DROP INDEX tracking_codes_code;"
+    "DROP INDEX domains_last_fetched; DROP INDEX domains_create_date;"
+
+    /* every distinct result a domain's answers held, as sent */
+    "ALTER TABLE domain_raw RENAME TO domain_raw_v3;"
+    "CREATE TABLE domain_raw ("
+    "  raw_id INTEGER PRIMARY KEY,"
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  endpoint TEXT NOT NULL,"          /* iris-investigate, iris-enrich, iris */
+    "  hash INTEGER NOT NULL,"           /* of json, to find a result seen before */
+    "  first_seen TEXT NOT NULL,"        /* the first fetch that sent these bytes */
+    "  json TEXT NOT NULL"
+    ");"
+    "INSERT INTO domain_raw(domain_id, endpoint, hash, first_seen, json)"
+    "  SELECT domain_id, endpoint, irisgate_hash(json), fetched_at, json FROM domain_raw_v3"
+    "  ORDER BY domain_id;"
+    "DROP TABLE domain_raw_v3;"
+    "CREATE INDEX domain_raw_domain ON domain_raw(domain_id, hash);"
+    "ALTER TABLE domains ADD COLUMN raw_id INTEGER REFERENCES domain_raw(raw_id);"
+    "UPDATE domains SET raw_id ="
+    "  (SELECT raw_id FROM domain_raw r WHERE r.domain_id = domains.domain_id);"
+
+    /* one row per time our store saw a domain */
+    "CREATE TABLE fetches ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  observed_at TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL,"
+    "  raw_id INTEGER REFERENCES domain_raw(raw_id)," /* NULL: seen before version 4 */
+    "  PRIMARY KEY (domain_id, observed_at)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO fetches SELECT domain_id, last_fetched, source, raw_id FROM domains;"
+    "INSERT OR IGNORE INTO fetches SELECT x.domain_id, x.t, d.source, NULL FROM ("
+    "  SELECT domain_id, first_fetched AS t FROM domains"
+    "  UNION SELECT domain_id, observed_at FROM risk_history"
+    "  UNION SELECT domain_id, first_seen FROM domain_pivots"
+    "  UNION SELECT domain_id, last_seen FROM domain_pivots"
+    "  UNION SELECT domain_id, first_seen FROM domain_history"
+    "  UNION SELECT domain_id, last_seen FROM domain_history"
+    ") x JOIN domains d ON d.domain_id = x.domain_id;"
+
+    /* links: one row per interval (a value that comes back is a new row) */
+    "ALTER TABLE domain_pivots RENAME TO domain_pivots_v3;"
+    "DROP INDEX domain_pivots_pivot;"
+    "CREATE TABLE domain_pivots ("
+    "  pivot_id INTEGER NOT NULL REFERENCES pivots(pivot_id),"
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  first_seen TEXT NOT NULL,"
+    "  last_seen TEXT NOT NULL,"
+    "  PRIMARY KEY (domain_id, pivot_id, first_seen)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO domain_pivots SELECT pivot_id, domain_id, first_seen, last_seen"
+    "  FROM domain_pivots_v3 ORDER BY domain_id, pivot_id;"
+    "DROP TABLE domain_pivots_v3;"
+    "CREATE INDEX domain_pivots_pivot ON domain_pivots(pivot_id, domain_id);"
+
+    /* the other attributes: one row per interval, written once an attribute changes */
+    "ALTER TABLE domain_history RENAME TO domain_history_v3;"
+    "CREATE TABLE domain_history ("
+    "  domain_id INTEGER NOT NULL REFERENCES domains(domain_id),"
+    "  attr TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  first_seen TEXT NOT NULL,"
+    "  last_seen TEXT NOT NULL,"
+    "  PRIMARY KEY (domain_id, attr, value, first_seen)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO domain_history SELECT domain_id, attr, value, first_seen, last_seen"
+    "  FROM domain_history_v3 ORDER BY domain_id, attr, value;"
+    "DROP TABLE domain_history_v3;"
+
+    /* how many stored domains currently hold each value, kept by ingest */
+    "ALTER TABLE pivots ADD COLUMN stored_count INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE pivots SET stored_count = (SELECT count(*) FROM domain_pivots dp"
+    "  JOIN domains d ON d.domain_id = dp.domain_id"
+    "  WHERE dp.pivot_id = pivots.pivot_id AND dp.last_seen = d.last_fetched);"
+
+    /* ---- views ---- */
+    "CREATE VIEW v_domains AS SELECT"
+    "  d.domain_id, d.domain, d.tld, d.active, d.risk_score,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'proximity') AS risk_proximity,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile') AS risk_threat_profile,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile_malware') AS risk_malware,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile_phishing') AS risk_phishing,"
+    "  (SELECT risk_score FROM risk_components c WHERE c.domain_id = d.domain_id"
+    "     AND c.name = 'threat_profile_spam') AS risk_spam,"
+    "  d.create_date, d.expiration_date,"
+    "  CAST(julianday('now') - julianday(d.create_date) AS INTEGER) AS age_days,"
+    "  d.first_seen, d.registrar, d.registrant_name, d.registrant_org,"
+    "  i.address AS ip, i.country_code AS ip_country_code, i.asn AS ip_asn, i.isp AS ip_isp,"
+    "  (SELECT group_concat(host, ',') FROM (SELECT host FROM name_servers n"
+    "     WHERE n.domain_id = d.domain_id ORDER BY position)) AS name_servers,"
+    "  (SELECT count(*) FROM mail_servers m WHERE m.domain_id = d.domain_id) AS mx_count,"
+    "  (SELECT hash FROM ssl s WHERE s.domain_id = d.domain_id ORDER BY position LIMIT 1)"
+    "     AS ssl_hash,"
+    "  d.website_title, d.server_type, d.redirect_domain, d.popularity_rank,"
+    "  d.source, d.first_fetched, d.last_fetched"
+    " FROM domains d LEFT JOIN ips i ON i.domain_id = d.domain_id AND i.position = 0;"
+
+    "CREATE VIEW v_pivot_counts AS SELECT"
+    "  p.field, p.value, p.count AS vendor_count, p.count_at, p.stored_count,"
+    "  (SELECT count(DISTINCT dp.domain_id) FROM domain_pivots dp"
+    "     WHERE dp.pivot_id = p.pivot_id) AS ever_count"
+    " FROM pivots p;"
+
+    /* every interval of every value a domain held: when it came (NULL: there since our
+     * first fetch) and when it went (the first fetch without it; NULL: still there) */
+    "CREATE VIEW v_domain_changes AS"
+    " SELECT d.domain, p.field AS attr, p.value, dp.first_seen, dp.last_seen,"
+    "  dp.last_seen = d.last_fetched AS current,"
+    "  CASE WHEN dp.last_seen < d.last_fetched THEN 'removed'"
+    "   WHEN dp.first_seen > d.first_fetched THEN 'added' ELSE 'initial' END AS change,"
+    "  CASE WHEN dp.first_seen > d.first_fetched THEN dp.first_seen END AS added_at,"
+    "  (SELECT min(f.observed_at) FROM fetches f WHERE f.domain_id = dp.domain_id"
+    "     AND f.observed_at > dp.last_seen) AS removed_at,"
+    "  d.domain_id"
+    " FROM domain_pivots dp JOIN pivots p ON p.pivot_id = dp.pivot_id"
+    "  JOIN domains d ON d.domain_id = dp.domain_id"
+    " UNION ALL"
+    " SELECT d.domain, h.attr, h.value, h.first_seen, h.last_seen,"
+    "  h.last_seen = d.last_fetched AS current,"
+    "  CASE WHEN h.last_seen < d.last_fetched THEN 'removed'"
+    "   WHEN h.first_seen > d.first_fetched THEN 'added' ELSE 'initial' END AS change,"
+    "  CASE WHEN h.first_seen > d.first_fetched THEN h.first_seen END AS added_at,"
+    "  (SELECT min(f.observed_at) FROM fetches f WHERE f.domain_id = h.domain_id"
+    "     AND f.observed_at > h.last_seen) AS removed_at,"
+    "  d.domain_id"
     " FROM domain_history h JOIN domains d ON d.domain_id = h.domain_id;";

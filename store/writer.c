@@ -3,9 +3,13 @@
  * wakes, up to BATCH_MAX jobs, goes into ONE transaction (group commit), so ten thousand
  * puts cost a handful of fsyncs.
  *
- * Each job runs in its own SAVEPOINT: a job that fails is rolled back alone and counted in
- * stats.failed; nothing is ever half-written. Callers hold the queue's mutex only to link a
- * job: they never wait on disk. Never logs the data it writes (only SQLite's error text).
+ * A failed job is rolled back alone; nothing is ever half-written. Jobs run optimistically
+ * without a savepoint each (a savepoint copies every page a job touches into a journal,
+ * which was the largest cost of ingest): a job that fails before writing anything needs no
+ * undo; one that fails after writing rolls the transaction back, and the batch goes on in a
+ * new transaction that replays the jobs before it, each in its own SAVEPOINT from then on.
+ * Callers hold the queue's mutex only to link a job: they never wait on disk. Never logs
+ * the data it writes (only SQLite's error text).
  * Life cycle: ig_writer_start (from ig_store_open) → ig_writer_submit* → ig_writer_stop
  * (from ig_store_close: drains the queue, commits, joins).
  */
@@ -17,21 +21,25 @@
 #define BATCH_MAX 512
 #define BEGIN_TRIES 3 /* each waits up to busy_timeout for another process's write */
 
+enum { J_PENDING, J_OK, J_FAILED };
+
 typedef struct ig_job {
     int (*run)(sqlite3 *db, void *arg);
+    void (*done)(void *arg, int rc, bool committed);
     void *arg;
     void (*free_arg)(void *arg);
     struct ig_job *next;
+    int state, rc;
 } ig_job_t;
 
-int ig_writer_submit(ig_store_t *s, int (*run)(sqlite3 *, void *), void *arg,
-                     void (*free_arg)(void *)) {
+int ig_writer_submit_done(ig_store_t *s, int (*run)(sqlite3 *, void *),
+                          void (*done)(void *, int, bool), void *arg, void (*free_arg)(void *)) {
     ig_job_t *j = s && run ? malloc(sizeof(*j)) : NULL;
     if (!j) {
         if (free_arg) free_arg(arg);
         return s && run ? IG_ENOMEM : IG_EINVAL;
     }
-    *j = (ig_job_t){run, arg, free_arg, NULL};
+    *j = (ig_job_t){run, done, arg, free_arg, NULL, J_PENDING, IG_EIO};
     pthread_mutex_lock(&s->mu);
     if (s->stop || !s->writer_started) {
         pthread_mutex_unlock(&s->mu);
@@ -49,6 +57,20 @@ int ig_writer_submit(ig_store_t *s, int (*run)(sqlite3 *, void *), void *arg,
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
     return IG_OK;
+}
+
+int ig_writer_submit(ig_store_t *s, int (*run)(sqlite3 *, void *), void *arg,
+                     void (*free_arg)(void *)) {
+    return ig_writer_submit_done(s, run, NULL, arg, free_arg);
+}
+
+void ig_writer_on_rollback(ig_store_t *s, void (*fn)(void *), void *arg) {
+    s->on_rollback = fn;
+    s->on_rollback_arg = arg;
+}
+
+static void rolled_back(ig_store_t *s) {
+    if (s->on_rollback) s->on_rollback(s->on_rollback_arg);
 }
 
 static void report(ig_store_t *s, const char *what) {
@@ -76,53 +98,85 @@ static bool commit(ig_store_t *s) {
     if (rc == SQLITE_OK) return true;
     report(s, "commit failed");
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    rolled_back(s);
     return false;
 }
 
 /* Runs one job in its own savepoint; true when it is part of the transaction. */
-static bool run_job(sqlite3 *db, ig_job_t *j) {
+static bool run_in_savepoint(ig_store_t *s, ig_job_t *j) {
+    sqlite3 *db = s->wdb;
     if (sqlite3_exec(db, "SAVEPOINT job", NULL, NULL, NULL) != SQLITE_OK) return false;
-    if (j->run(db, j->arg) == IG_OK &&
-        sqlite3_exec(db, "RELEASE job", NULL, NULL, NULL) == SQLITE_OK)
+    j->rc = j->run(db, j->arg);
+    if (j->rc == IG_OK && sqlite3_exec(db, "RELEASE job", NULL, NULL, NULL) == SQLITE_OK)
         return true;
-    sqlite3_exec(db, "ROLLBACK TO job", NULL, NULL, NULL);
-    sqlite3_exec(db, "RELEASE job", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(db)) {
+        sqlite3_exec(db, "ROLLBACK TO job", NULL, NULL, NULL);
+        sqlite3_exec(db, "RELEASE job", NULL, NULL, NULL);
+    }
+    rolled_back(s);
     return false;
+}
+
+/* The jobs of the open transaction, from first up to (not including) stop, that are in it. */
+static void fail_open(ig_job_t *first, ig_job_t *stop) {
+    for (ig_job_t *k = first; k && k != stop; k = k->next)
+        if (k->state == J_OK) k->state = J_FAILED;
 }
 
 /* Runs a batch: normally one transaction. Some errors (disk full, I/O, a job that ended the
  * transaction itself) roll back the whole transaction: the jobs already in it are counted
  * as failed and the rest of the batch goes on in a new one. */
-static void run_batch(ig_store_t *s, ig_job_t *batch, uint64_t *ok, uint64_t *failed,
-                      uint64_t *txns) {
+static void run_batch(ig_store_t *s, ig_job_t *batch, uint64_t *txns) {
     sqlite3 *db = s->wdb;
-    bool in_txn = false;
-    uint64_t pending = 0; /* jobs in the open transaction */
+    bool in_txn = false, safe = false;
+    ig_job_t *first = NULL; /* the first job of the open transaction */
     for (ig_job_t *j = batch; j; j = j->next) {
-        if (!in_txn && !(in_txn = begin(s))) {
-            (*failed)++;
-            continue;
+        if (!in_txn) {
+            if (!(in_txn = begin(s))) {
+                j->state = J_FAILED;
+                continue;
+            }
+            first = j;
         }
-        bool good = run_job(db, j);
+        bool good;
+        sqlite3_int64 before = sqlite3_total_changes64(db);
+        if (safe) {
+            good = run_in_savepoint(s, j);
+        } else {
+            j->rc = j->run(db, j->arg);
+            good = j->rc == IG_OK;
+        }
         if (sqlite3_get_autocommit(db)) {
             report(s, "a write rolled back its whole transaction");
-            *failed += pending + 1;
-            pending = 0;
+            rolled_back(s);
+            fail_open(first, j);
+            j->state = J_FAILED;
             in_txn = false;
             continue;
         }
-        if (good)
-            pending++;
-        else
-            (*failed)++;
+        j->state = good ? J_OK : J_FAILED;
+        if (good || safe || sqlite3_total_changes64(db) == before) continue;
+        /* Failed after writing: undo the transaction, then redo the jobs before this one,
+         * each in a savepoint, and go on with the rest in the same careful way. */
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        rolled_back(s);
+        safe = true;
+        if (!(in_txn = begin(s))) {
+            fail_open(first, j);
+            continue;
+        }
+        for (ig_job_t *k = first; k != j; k = k->next)
+            if (k->state == J_OK && !run_in_savepoint(s, k)) k->state = J_FAILED;
+        if (sqlite3_get_autocommit(db)) { /* a replay ended the transaction */
+            fail_open(first, j);
+            in_txn = false;
+        }
     }
     if (!in_txn) return;
-    if (commit(s)) {
-        *ok += pending;
+    if (commit(s))
         (*txns)++;
-    } else {
-        *failed += pending;
-    }
+    else
+        fail_open(first, NULL);
 }
 
 static void *writer_main(void *arg) {
@@ -144,9 +198,15 @@ static void *writer_main(void *arg) {
         pthread_mutex_unlock(&s->mu);
 
         uint64_t ok = 0, failed = 0, txns = 0;
-        run_batch(s, batch, &ok, &failed, &txns);
+        run_batch(s, batch, &txns);
         while (batch) {
             ig_job_t *next = batch->next;
+            bool committed = batch->state == J_OK;
+            if (committed)
+                ok++;
+            else
+                failed++;
+            if (batch->done) batch->done(batch->arg, batch->rc, committed);
             if (batch->free_arg) batch->free_arg(batch->arg);
             free(batch);
             batch = next;

@@ -11,6 +11,7 @@
 #define IRISGATE_STORE_H
 
 #include "irisgate/common.h"
+#include <stdbool.h>
 #include <uv.h>
 
 typedef struct ig_store ig_store_t;
@@ -63,11 +64,28 @@ int ig_store_ingest(ig_store_t *s, const char *endpoint, const char *body, size_
 
 /* The same, blocking until committed, for `irisgate import` and tests (never on the loop):
  * *ndomains receives how many domain results were stored. IG_EINVAL with a message in err
- * when body is not an Iris answer. endpoint NULL: guessed from the answer's shape. */
+ * when body is not an Iris answer. endpoint NULL: guessed from the answer's shape (value/
+ * count pairs: Investigate; values without counts: Enrich; flat values: legacy Iris). */
 int ig_store_import(ig_store_t *s, const char *endpoint, const char *body, size_t len,
                     int64_t observed_at, size_t *ndomains, char *err, size_t errlen);
 
-/* The latest stored result of each domain (as the vendor sent it), for answering per
+/* An import queued, to be waited for: several can be in the writer's queue at once, so
+ * saved answers are ingested in group commits as answers through the proxy are. */
+typedef struct {
+    const char *endpoint; /* NULL: guessed from the answer's shape */
+    int64_t observed_at;  /* epoch seconds: when the answer was fetched */
+    bool result_times;    /* each result at its own data_updated_timestamp, when it has one
+                             (not after now); observed_at for the others */
+    int64_t now;          /* epoch seconds; 0: no bound */
+} ig_import_opts_t;
+typedef struct ig_import ig_import_t;
+/* Takes body (malloc'ed; freed by the store whatever happens) and queues it. */
+int ig_store_import_take(ig_store_t *s, char *body, size_t len, const ig_import_opts_t *o,
+                         ig_import_t **out);
+/* Waits for its commit (before ig_store_close) and frees it; as ig_store_import. */
+int ig_store_import_wait(ig_import_t *im, size_t *ndomains, char *err, size_t errlen);
+
+/* The result the current rows of each domain come from (as the vendor sent it), for answering per
  * domain: read on the thread pool, cb on loop's thread with one row per domain asked, in
  * order (json NULL when the store has none). cb owns the rows (ig_stored_results_free). */
 typedef struct {

@@ -622,6 +622,8 @@ class SqlHistoryTest(unittest.TestCase):
             for r in doc["response"]["results"]:
                 if r["domain"] == "google.com":
                     r["ip"][0]["address"]["value"] = "192.0.2.77"
+                    # a later fetch: import dates each result by its data_updated_timestamp
+                    r["data_updated_timestamp"] = "2022-06-17T00:00:00"
             second = os.path.join(env.dir, "second.json")
             with open(second, "w") as f:
                 json.dump(doc, f)

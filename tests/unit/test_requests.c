@@ -349,7 +349,7 @@ static void test_requests_migration_from_version_2_keeps_data(void) {
     ig_request_row_t r = row(NOW, "alice", INV, "MISS", 1);
     CHECK_EQ_INT(ig_store_log_requests(s, &r, 1), 0);
     ig_store_close(s);
-    CHECK_EQ_INT(query_int("PRAGMA user_version"), 3);
+    CHECK(query_int("PRAGMA user_version") >= 3); /* later migrations may follow */
     CHECK_EQ_INT(query_int("SELECT count(*) FROM domains WHERE domain = 'example.com'"), 1);
     CHECK_EQ_INT(query_int("SELECT count(*) FROM requests"), 1);
     CHECK_EQ_INT(query_int("SELECT count(*) FROM v_spend_per_user_day"), 1);

@@ -7,6 +7,7 @@
 #include "irisgate/store.h"
 /* The generic job queue later writers use (store/writer_int.h): tested here too. */
 #include "../../store/writer_int.h"
+#include "../../store/store_int.h" /* the migration texts, to build a version-3 file */
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -492,6 +493,174 @@ static void test_store_ingest_queues_answers_and_logs_rejections(void) {
     teardown();
 }
 
+/* An answer that fails after writing (over the work budget at its 101st result) between two
+ * good ones in one batch: the writer undoes it and keeps the others, in one transaction. */
+static void test_store_ingest_failing_half_way_in_a_batch_leaves_nothing(void) {
+    setup("halfway");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    ig_store_set_log(s, capture_log);
+    sem_init(&job_started, 0, 0);
+    sem_init(&job_release, 0, 0);
+    hold_writer(s);
+    const char *a = "{\"results\":[{\"domain\":\"a.example\",\"ip\":[\"192.0.2.1\"]}]}";
+    const char *c = "{\"results\":[{\"domain\":\"c.example\",\"ip\":[\"192.0.2.1\"]}]}";
+    /* 101 results of 10,000 statuses each: over MAX_VALUES (1,000,000) at the 101st */
+    size_t cap = 101 * 70000 + 64, o = 0;
+    char *big = malloc(cap);
+    o += (size_t)snprintf(big + o, cap - o, "{\"results\":[");
+    for (int r = 0; r < 101; r++) {
+        o += (size_t)snprintf(big + o, cap - o, "%s{\"domain\":\"b%d.example\",\"registrar_status\":[",
+                              r ? "," : "", r);
+        for (int i = 0; i < 10000; i++)
+            o += (size_t)snprintf(big + o, cap - o, "%s\"s%d\"", i ? "," : "", i % 7);
+        o += (size_t)snprintf(big + o, cap - o, "]}");
+    }
+    o += (size_t)snprintf(big + o, cap - o, "]}");
+    CHECK_EQ_INT(ig_store_ingest(s, "iris-investigate", a, strlen(a), 1700000000), 0);
+    CHECK_EQ_INT(ig_store_ingest(s, "iris-investigate", big, o, 1700000000), 0);
+    CHECK_EQ_INT(ig_store_ingest(s, "iris-investigate", c, strlen(c), 1700000000), 0);
+    sem_post(&job_release);
+    ig_store_flush(s);
+    ig_store_stats_t st;
+    ig_store_stats(s, &st);
+    CHECK_EQ_INT((int)st.ingested_answers, 2);
+    CHECK_EQ_INT((int)st.ingest_rejected, 1);
+    CHECK_EQ_INT((int)st.failed, 1);
+    CHECK_EQ_INT((int)st.transactions, 2); /* the held job; then the batch, once */
+    CHECK(strstr(logged, "too large") != NULL);
+    ig_store_close(s);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domains"), 2);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domains WHERE domain LIKE 'b%'"), 0);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM fetches"), 2);
+    CHECK_EQ_INT(count_rows("SELECT stored_count FROM pivots WHERE field = 'ip'"), 2);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM pivots"), 1);
+    free(big);
+    sem_destroy(&job_started);
+    sem_destroy(&job_release);
+    teardown();
+}
+
+/* What the writer remembers of pivots rows from earlier answers is forgotten when another
+ * connection writes: a count changed by hand is compared with the next answer's again. */
+static void test_store_ingest_sees_what_another_connection_wrote(void) {
+    setup("other");
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    const char *a = "{\"results\":[{\"domain\":\"a.example\",\"ip\":[{\"address\":"
+                    "{\"value\":\"192.0.2.1\",\"count\":5}}]}]}";
+    const char *b = "{\"results\":[{\"domain\":\"b.example\",\"ip\":[{\"address\":"
+                    "{\"value\":\"192.0.2.1\",\"count\":5}}]}]}";
+    size_t n = 0;
+    CHECK_EQ_INT(ig_store_import(s, "iris-investigate", a, strlen(a), 1700000000, &n, err,
+                                 sizeof err),
+                 0);
+    sqlite3 *db;
+    sqlite3_open(dbpath, &db);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK_EQ_INT(sqlite3_exec(db, "UPDATE pivots SET count = 99, stored_count = stored_count",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ_INT(ig_store_import(s, "iris-investigate", b, strlen(b), 1700000100, &n, err,
+                                 sizeof err),
+                 0);
+    ig_store_close(s);
+    CHECK_EQ_INT(count_rows("SELECT count FROM pivots WHERE value = '192.0.2.1'"), 5);
+    CHECK_EQ_INT(count_rows("SELECT stored_count FROM pivots WHERE value = '192.0.2.1'"), 2);
+    teardown();
+}
+
+/* A version-3 file (intel tables of version 2, the request log of version 3) with a domain
+ * fetched twice: migration 4 keeps every row and rebuilds what version 4 adds. */
+static void test_store_migrates_a_version_3_file_keeping_its_history(void) {
+    setup("v3");
+    sqlite3 *db;
+    sqlite3_open(dbpath, &db);
+    CHECK_EQ_INT(sqlite3_exec(db,
+                              "CREATE TABLE responses (key TEXT PRIMARY KEY, endpoint TEXT NOT "
+                              "NULL, status INTEGER NOT NULL, content_type TEXT, body BLOB NOT "
+                              "NULL, fetched_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) "
+                              "WITHOUT ROWID; CREATE INDEX responses_expires_at ON "
+                              "responses(expires_at);",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, ig_schema_intel, NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, ig_schema_requests, NULL, NULL, NULL), SQLITE_OK);
+    /* example.com fetched at T1 and T2; its IP moved from 192.0.2.1 to 192.0.2.2 */
+    CHECK_EQ_INT(
+        sqlite3_exec(
+            db,
+            "INSERT INTO domains (domain_id, domain, source, first_fetched, last_fetched) VALUES"
+            " (1, 'example.com', 'iris-investigate', '2024-01-01 00:00:00',"
+            " '2024-02-01 00:00:00');"
+            "INSERT INTO domain_raw VALUES (1, 'iris-investigate', '2024-02-01 00:00:00',"
+            " '{\"domain\":\"example.com\",\"ip\":[\"192.0.2.2\"]}');"
+            "INSERT INTO ips VALUES (1, 0, '192.0.2.2', NULL, NULL, NULL, NULL);"
+            "INSERT INTO pivots VALUES (1, 'ip', '192.0.2.1', 3, '2024-01-01 00:00:00'),"
+            " (2, 'ip', '192.0.2.2', 5, '2024-02-01 00:00:00');"
+            "INSERT INTO domain_pivots VALUES (1, 1, '2024-01-01 00:00:00',"
+            " '2024-01-01 00:00:00'), (2, 1, '2024-02-01 00:00:00', '2024-02-01 00:00:00');"
+            "INSERT INTO domain_history VALUES (1, 'create_date', '2000-01-01',"
+            " '2024-01-01 00:00:00', '2024-02-01 00:00:00');"
+            "INSERT INTO risk_history (domain_id, observed_at, risk_score) VALUES"
+            " (1, '2024-01-01 00:00:00', 10), (1, '2024-02-01 00:00:00', 20);"
+            "PRAGMA user_version=3;",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    ig_store_t *s;
+    char err[256];
+    CHECK_EQ_INT(ig_store_open(dbpath, &s, err, sizeof err), 0);
+    /* a later answer on the migrated file: the IP comes back to 192.0.2.1 */
+    const char *later = "{\"results\":[{\"domain\":\"example.com\",\"ip\":[{\"address\":"
+                        "{\"value\":\"192.0.2.1\",\"count\":4}}]}]}";
+    size_t n = 0;
+    CHECK_EQ_INT(ig_store_import(s, "iris-investigate", later, strlen(later),
+                                 1709251200 /* 2024-03-01 */, &n, err, sizeof err),
+                 0);
+    ig_store_close(s);
+    CHECK_EQ_INT(count_rows("PRAGMA user_version"), 4);
+    /* the raw result kept, now with an id, a hash, and the domain pointing at the newest */
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domain_raw"), 2);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domain_raw WHERE raw_id = 1 AND"
+                            " first_seen = '2024-02-01 00:00:00' AND hash = irisgate_hash(json)"),
+                 -1); /* irisgate_hash exists on irisgate's connections only */
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domain_raw WHERE raw_id = 1 AND"
+                            " first_seen = '2024-02-01 00:00:00' AND hash <> 0"),
+                 1);
+    CHECK_EQ_INT(count_rows("SELECT raw_id FROM domains"), 2);
+    /* the fetch log from every time version 3 recorded */
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM fetches"), 3);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM fetches WHERE observed_at ="
+                            " '2024-02-01 00:00:00' AND raw_id = 1"),
+                 1);
+    /* links: 192.0.2.1 held in January, again from March; 192.0.2.2 in February */
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domain_pivots WHERE pivot_id = 1"), 2);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domain_pivots WHERE pivot_id = 2 AND"
+                            " last_seen = '2024-02-01 00:00:00'"),
+                 1);
+    CHECK_EQ_INT(count_rows("SELECT stored_count FROM pivots WHERE pivot_id = 1"), 1);
+    CHECK_EQ_INT(count_rows("SELECT stored_count FROM pivots WHERE pivot_id = 2"), 0);
+    CHECK_EQ_INT(count_rows("SELECT count FROM pivots WHERE pivot_id = 1"), 4);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM risk_history"), 2);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM domain_history"), 1);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM v_domain_changes WHERE attr = 'ip'"
+                            " AND value = '192.0.2.2' AND removed_at = '2024-03-01 00:00:00'"),
+                 1);
+    /* the indexes that repeated pivots are gone, the one on links is there */
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM sqlite_master WHERE name IN ('ips_address',"
+                            " 'emails_email', 'domains_last_fetched', 'ssl_hash')"),
+                 0);
+    CHECK_EQ_INT(count_rows("SELECT count(*) FROM sqlite_master WHERE name ="
+                            " 'domain_pivots_pivot'"),
+                 1);
+    teardown();
+}
+
 int main(void) {
     RUN(test_store_round_trip_binary_body_and_replace);
     RUN(test_store_survives_close_and_reopen);
@@ -507,5 +676,8 @@ int main(void) {
     RUN(test_store_open_error_names_the_file);
     RUN(test_store_migrates_a_version_1_file_keeping_its_answers);
     RUN(test_store_ingest_queues_answers_and_logs_rejections);
+    RUN(test_store_ingest_failing_half_way_in_a_batch_leaves_nothing);
+    RUN(test_store_ingest_sees_what_another_connection_wrote);
+    RUN(test_store_migrates_a_version_3_file_keeping_its_history);
     return check_summary();
 }
