@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -208,6 +209,15 @@ class Env:
         c.close()
         assert r.status == 200, (path, r.status)
 
+    def universe(self, n, offset=0):
+        """n names of fakeiris' synthetic universe from offset (each a full profile, and what
+        pivots on their values return)."""
+        c = self.fake_conn()
+        c.request("GET", "/_fake/domains?offset=%d&limit=%d" % (offset, n))
+        names = json.loads(c.getresponse().read())
+        c.close()
+        return names
+
     def fake_direct(self, path, params, method="POST"):
         """Asks fakeiris itself with the vendor credential: the reference answer."""
         params = dict(params)
@@ -233,6 +243,30 @@ def request(conn, method, path, params, headers=None, body=None, close=True):
     if close:
         conn.close()
     return r.status, hdrs, data
+
+
+def db_query(db, sql, args=()):
+    """Rows of sql on the database, opened read-only as a BI tool would."""
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    try:
+        return c.execute(sql, args).fetchall()
+    finally:
+        c.close()
+
+
+def db_wait_for(db, sql, args, want, timeout=15.0):
+    """Polls until sql's first value equals want (the writer commits within milliseconds)."""
+    deadline = time.monotonic() + timeout
+    got = None
+    while time.monotonic() < deadline:
+        try:
+            got = db_query(db, sql, args)[0][0]
+        except (sqlite3.OperationalError, IndexError):
+            got = None  # the file or the tables are not there yet
+        if got == want:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("waited for %r = %r, last saw %r" % (sql, want, got))
 
 
 def run(argv, stdin=None, check=True):

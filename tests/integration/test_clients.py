@@ -11,13 +11,10 @@ error shapes the SDK maps to its exceptions, each in the vendor's JSON envelope.
 docs/clients.md points here for the SDK-like request styles (STYLES below)."""
 import base64
 import gzip
-import hashlib
-import hmac
 import json
 import os
 import shutil
 import socket
-import sqlite3
 import ssl
 import sys
 import time
@@ -26,7 +23,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-from harness import Env, hmac_params  # noqa: E402
+from harness import Env, db_query, db_wait_for, hmac_params  # noqa: E402
 
 INV = "/v1/iris-investigate/"
 JSON_CTYPE = "application/json;charset=utf-8"
@@ -265,35 +262,10 @@ STYLES = [style_sdk_hmac_sha256, style_sdk_hmac_sha1, style_open_key_get, style_
           style_http10_close, style_http10_keep_alive, style_chunked]
 
 
-def universe(env, n, offset):
-    """n domain names of fakeiris' world (each answered with a full profile)."""
-    c = env.fake_conn()
-    c.request("GET", "/_fake/domains?offset=%d&limit=%d" % (offset, n))
-    names = json.loads(c.getresponse().read())
-    c.close()
-    return names
 
 
-def query(db, sql, args=()):
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
 
 
-def wait_for(db, sql, args, want, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    got = None
-    while time.monotonic() < deadline:
-        try:
-            (got,), = query(db, sql, args)
-        except sqlite3.OperationalError:
-            got = None
-        if got == want:
-            return
-        time.sleep(0.05)
-    raise AssertionError("%s: %r, wanted %r" % (sql, got, want))
 
 
 def envelope(code, message):
@@ -303,7 +275,7 @@ def envelope(code, message):
 def each_style_then_the_next(test, env, offset):
     """Asks a new domain in each style (one query, MISS), then again in the next style (HIT,
     the same bytes), and compares every answer with the vendor's own."""
-    names = universe(env, len(STYLES), offset=offset)
+    names = env.universe(len(STYLES), offset=offset)
     answers = []
     for i, style in enumerate(STYLES):
         nxt = STYLES[(i + 1) % len(STYLES)]
@@ -349,7 +321,7 @@ class ClientsTest(unittest.TestCase):
 
     def test_gzip_answers_decompress_to_the_identity_bytes(self):
         with Env() as env:
-            a, b = universe(env, 2, offset=7100)
+            a, b = env.universe(2, offset=7100)
             gz = {"Accept-Encoding": "gzip"}
             s, h, plain = env.ask(INV, {"domain": a})
             self.assertEqual((s, h["x-cache"]), (200, "MISS"))
@@ -384,7 +356,7 @@ class ClientsTest(unittest.TestCase):
 
     def test_large_answer_is_compressed_off_the_loop_then_served_gzip(self):
         with Env() as env:
-            names = universe(env, 20, offset=7200)  # about 95 KB: over the on-loop limit
+            names = env.universe(20, offset=7200)  # about 95 KB: over the on-loop limit
             q = {"domain": ",".join(names)}
             gz = {"Accept-Encoding": "gzip"}
             s, h, plain = env.ask(INV, q)
@@ -404,7 +376,7 @@ class ClientsTest(unittest.TestCase):
 
     def test_format_json_is_cached_xml_and_html_pass_through_unstored(self):
         with Env() as env:
-            a, x, sentinel = universe(env, 3, offset=7300)
+            a, x, sentinel = env.universe(3, offset=7300)
             s, h, b = env.ask(INV, {"domain": a, "format": "json"})
             self.assertEqual((s, h["x-cache"]), (200, "MISS"))
             s, h, b2 = env.ask(INV, {"domain": a})
@@ -420,19 +392,19 @@ class ClientsTest(unittest.TestCase):
             # The store's writer works in order: once the sentinel is in, anything asked
             # before it would be too.
             env.ask(INV, {"domain": sentinel})
-            wait_for(env.db, "SELECT count(*) FROM domains WHERE domain = ?", (sentinel,), 1)
-            wait_for(env.db, "SELECT count(*) FROM domains WHERE domain = ?", (a,), 1)
-            self.assertEqual(query(env.db, "SELECT count(*) FROM domains WHERE domain = ?", (x,)), [(0,)])
-            self.assertEqual(query(env.db, "SELECT count(*) FROM responses WHERE key LIKE ?",
+            db_wait_for(env.db, "SELECT count(*) FROM domains WHERE domain = ?", (sentinel,), 1)
+            db_wait_for(env.db, "SELECT count(*) FROM domains WHERE domain = ?", (a,), 1)
+            self.assertEqual(db_query(env.db, "SELECT count(*) FROM domains WHERE domain = ?", (x,)), [(0,)])
+            self.assertEqual(db_query(env.db, "SELECT count(*) FROM responses WHERE key LIKE ?",
                                    ("%" + x + "%",)), [(0,)])
-            self.assertEqual(query(env.db, "SELECT count(*) FROM responses"), [(2,)])
+            self.assertEqual(db_query(env.db, "SELECT count(*) FROM responses"), [(2,)])
 
     def test_error_shapes_the_sdk_maps_to_exceptions(self):
         with Env(gate_args=["--user-limit-investigate", "month=1"]) as env:
             bob, bob_key = env.add_user("bob")  # his month goes on the 400 below
             env.stop_gate()
             env.start_gate()
-            one, two = universe(env, 2, offset=7400)
+            one, two = env.universe(2, offset=7400)
 
             def check(status, message, s, h, b, what):
                 self.assertEqual(s, status, (what, b[:300]))

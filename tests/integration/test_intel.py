@@ -20,7 +20,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-from harness import Env, FAKEIRIS, IRISGATE, VENDOR_KEY, VENDOR_USER, Proc, run  # noqa: E402
+from harness import (Env, FAKEIRIS, IRISGATE, VENDOR_KEY, VENDOR_USER, Proc, db_query,  # noqa: E402
+                     db_wait_for, run)
 
 INV = "/v1/iris-investigate/"
 ENR = "/v1/iris-enrich/"
@@ -30,12 +31,6 @@ DOMAINTOOLS = ("iris-investigate__inner-response__domain=domaintools.com__200__"
                "python_api-tests-responses@2b05d75.json")
 
 
-def query(db, sql, args=()):
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
 
 
 def read_json(path):
@@ -43,19 +38,6 @@ def read_json(path):
         return json.load(f)
 
 
-def wait_for(db, sql, args, want, timeout=15.0):
-    """Polls until sql's first value equals want (the writer commits within milliseconds)."""
-    deadline = time.monotonic() + timeout
-    got = None
-    while time.monotonic() < deadline:
-        try:
-            got = query(db, sql, args)[0][0]
-        except sqlite3.OperationalError:
-            got = None  # the file or the tables are not there yet
-        if got == want:
-            return got
-        time.sleep(0.05)
-    raise AssertionError("waited for %r = %r, last saw %r" % (sql, want, got))
 
 
 def pivot_value(env, field, lo, hi):
@@ -136,7 +118,7 @@ def refetch_domaintools_changed(env):
     env.start_gate()
     s, _, b = env.ask(INV, {"domain": "domaintools.com"}, headers={"Cache-Control": "no-cache"})
     assert s == 200 and b"203.0.113.7" in b, b[:200]
-    wait_for(env.db, "SELECT count(*) FROM fetches JOIN domains USING (domain_id)"
+    db_wait_for(env.db, "SELECT count(*) FROM fetches JOIN domains USING (domain_id)"
                      " WHERE domain = 'domaintools.com'", (), 2)
 
 
@@ -233,17 +215,17 @@ class IntelTest(unittest.TestCase):
                         JOIN domains d USING (domain_id)
                         WHERE p.field = 'nameserver_host' AND p.value = ?
                           AND dp.last_seen = d.last_fetched"""
-            wait_for(env.db, linked, (value,), count)
-            rows = query(env.db, """SELECT d.domain FROM pivots p JOIN domain_pivots dp USING (pivot_id)
+            db_wait_for(env.db, linked, (value,), count)
+            rows = db_query(env.db, """SELECT d.domain FROM pivots p JOIN domain_pivots dp USING (pivot_id)
                                     JOIN domains d USING (domain_id)
                                     WHERE p.field = 'nameserver_host' AND p.value = ?""", (value,))
             self.assertEqual({r[0] for r in rows}, domains)
-            (vendor_count, stored), = query(env.db, "SELECT count, stored_count FROM pivots"
+            (vendor_count, stored), = db_query(env.db, "SELECT count, stored_count FROM pivots"
                                                     " WHERE field = 'nameserver_host' AND value = ?", (value,))
             self.assertEqual(vendor_count, count)
             self.assertEqual(stored, count)
             # The name server table agrees with the pivot links.
-            (n,), = query(env.db, "SELECT count(DISTINCT domain_id) FROM name_servers WHERE host = ?", (value,))
+            (n,), = db_query(env.db, "SELECT count(DISTINCT domain_id) FROM name_servers WHERE host = ?", (value,))
             self.assertEqual(n, count)
 
     def test_every_schema_example_runs_in_the_plain_sqlite3_shell(self):
@@ -255,9 +237,9 @@ class IntelTest(unittest.TestCase):
             env.ask(ENR, {"domain": "enrich-only.example"})  # google.com's comes from its Investigate
             value, count = pivot_value(env, "nameserver_host", 3, 100)
             walk_pivot(env, {"nameserver_host": value}, page_size=50)
-            wait_for(env.db, "SELECT count(*) FROM domains WHERE domain IN"
+            db_wait_for(env.db, "SELECT count(*) FROM domains WHERE domain IN"
                              " ('domaintools.com', 'google.com', 'amazon.com')", (), 3)
-            wait_for(env.db, "SELECT count(*) > 0 FROM domains WHERE source = 'iris-enrich'", (), 1)
+            db_wait_for(env.db, "SELECT count(*) > 0 FROM domains WHERE source = 'iris-enrich'", (), 1)
             refetch_domaintools_changed(env)
             outputs = {}
             for sql in examples:
@@ -298,13 +280,13 @@ class IntelTest(unittest.TestCase):
             page = 100
             value, count = pivot_value_direct(env, "registrar", 350, 3000)
             env.ask(INV, {"domain": "domaintools.com"})  # the schema and one domain exist
-            wait_for(env.db, "SELECT count(*) > 0 FROM domains WHERE domain = 'domaintools.com'", (), 1)
+            db_wait_for(env.db, "SELECT count(*) > 0 FROM domains WHERE domain = 'domaintools.com'", (), 1)
             stop = os.path.join(env.dir, "stop-reader")
             reader = subprocess.Popen([sys.executable, "-c", READER, env.db, "registrar", value, str(page),
                                        str(count), stop], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
                 domains, total = walk_pivot(env, {"registrar": value}, page_size=page)
-                wait_for(env.db, """SELECT count(DISTINCT dp.domain_id) FROM pivots p
+                db_wait_for(env.db, """SELECT count(DISTINCT dp.domain_id) FROM pivots p
                                     JOIN domain_pivots dp USING (pivot_id)
                                     WHERE p.field = 'registrar' AND p.value = ?""", (value,), count)
                 time.sleep(0.3)
@@ -362,36 +344,36 @@ class IntelTest(unittest.TestCase):
                     if t is None or t > now:
                         t = int(os.stat(f).st_mtime)
                     times.setdefault(r["domain"], []).append(t)
-            self.assertEqual(query(db, "SELECT domain FROM domains ORDER BY domain"),
+            self.assertEqual(db_query(db, "SELECT domain FROM domains ORDER BY domain"),
                              [("amazon.com",), ("domaintools.com",), ("google.com",)])
             # Each domain is current as of its newest result, and was first seen at its oldest.
             for domain, ts in times.items():
-                self.assertEqual(query(db, "SELECT first_fetched, last_fetched FROM domains WHERE domain = ?",
+                self.assertEqual(db_query(db, "SELECT first_fetched, last_fetched FROM domains WHERE domain = ?",
                                        (domain,)), [(our_time(min(ts)), our_time(max(ts)))], domain)
-                (n,), = query(db, "SELECT count(*) FROM fetches JOIN domains USING (domain_id) WHERE domain = ?",
+                (n,), = db_query(db, "SELECT count(*) FROM fetches JOIN domains USING (domain_id) WHERE domain = ?",
                               (domain,))
                 self.assertEqual(n, len(set(ts)), domain)
             # The newest google.com answer is the 2024 legacy one: its flat shape is current.
-            self.assertEqual(query(db, "SELECT source, last_fetched FROM domains WHERE domain = 'google.com'"),
+            self.assertEqual(db_query(db, "SELECT source, last_fetched FROM domains WHERE domain = 'google.com'"),
                              [("iris", "2024-04-10 15:37:51")])
             # Every distinct result as sent (escapes and key order included), nothing else.
-            got = set(query(db, "SELECT d.domain, r.endpoint, r.json FROM domain_raw r"
+            got = set(db_query(db, "SELECT d.domain, r.endpoint, r.json FROM domain_raw r"
                                 " JOIN domains d USING (domain_id)"))
             self.assertEqual(got, want_raw)
-            (raw,), = query(db, "SELECT r.json FROM domain_raw r JOIN domains d ON d.raw_id = r.raw_id"
+            (raw,), = db_query(db, "SELECT r.json FROM domain_raw r JOIN domains d ON d.raw_id = r.raw_id"
                                 " WHERE d.domain = 'domaintools.com'")
             self.assertTrue(raw.startswith('{"domain":"domaintools.com","whois_url":"https:\\/\\/'), raw[:80])
             # The same files again: nothing new.
-            counts = query(db, "SELECT (SELECT count(*) FROM domain_raw), (SELECT count(*) FROM fetches),"
+            counts = db_query(db, "SELECT (SELECT count(*) FROM domain_raw), (SELECT count(*) FROM fetches),"
                                " (SELECT count(*) FROM domain_pivots), (SELECT count(*) FROM domain_history)")
             run([IRISGATE, "import", "--db", db] + files)
-            self.assertEqual(query(db, "SELECT (SELECT count(*) FROM domain_raw), (SELECT count(*) FROM fetches),"
+            self.assertEqual(db_query(db, "SELECT (SELECT count(*) FROM domain_raw), (SELECT count(*) FROM fetches),"
                                        " (SELECT count(*) FROM domain_pivots), (SELECT count(*) FROM domain_history)"),
                              counts)
             # --observed-at dates a file explicitly: the 2018 Enrich answer, said to be seen in 2030.
             enrich_2018 = [f for f in files if "iris-enrich__GET" in f][0]
             run([IRISGATE, "import", "--db", db, "--observed-at", "2030-01-02 03:04:05", enrich_2018])
-            self.assertEqual(query(db, "SELECT source, last_fetched, expiration_date FROM domains"
+            self.assertEqual(db_query(db, "SELECT source, last_fetched, expiration_date FROM domains"
                                        " WHERE domain = 'google.com'"),
                              [("iris-enrich", "2030-01-02 03:04:05", "2020-09-13")])
             p = subprocess.run([IRISGATE, "import", "--db", db, "--observed-at", "yesterday", enrich_2018],
@@ -403,7 +385,7 @@ class IntelTest(unittest.TestCase):
             truncated = os.path.join(env.dir, "truncated.json")
             with open(files[0], "rb") as src, open(truncated, "wb") as dst:
                 dst.write(src.read()[:3000])
-            before = query(db, "SELECT (SELECT count(*) FROM domain_pivots), (SELECT count(*) FROM fetches)")
+            before = db_query(db, "SELECT (SELECT count(*) FROM domain_pivots), (SELECT count(*) FROM fetches)")
             for path in bad + [truncated, os.path.join(env.dir, "absent.json")]:
                 p = subprocess.run([IRISGATE, "import", "--db", db, path], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, timeout=60)
@@ -411,7 +393,7 @@ class IntelTest(unittest.TestCase):
                 err = p.stderr.decode()
                 self.assertTrue(err.startswith("irisgate import: %s: " % path), err)
                 self.assertFalse(harness._sanitizer_report(err), err)
-            self.assertEqual(query(db, "SELECT (SELECT count(*) FROM domain_pivots), (SELECT count(*) FROM fetches)"),
+            self.assertEqual(db_query(db, "SELECT (SELECT count(*) FROM domain_pivots), (SELECT count(*) FROM fetches)"),
                              before)
             p = subprocess.run([IRISGATE, "import", "--db", db], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=60)

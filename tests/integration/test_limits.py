@@ -19,12 +19,6 @@ from harness import Env, IRISGATE, run  # noqa: E402
 INV = "/v1/iris-investigate/"
 
 
-def universe(env, n, offset):
-    c = env.fake_conn()
-    c.request("GET", "/_fake/domains?offset=%d&limit=%d" % (offset, n))
-    names = json.loads(c.getresponse().read())
-    c.close()
-    return names
 
 
 def ask_as(env, user, key, params):
@@ -45,7 +39,7 @@ class LimitsTest(unittest.TestCase):
             users = [env.add_user(n) for n in ("ann", "bob", "cyd")]
             env.stop_gate()
             env.start_gate()
-            names = universe(env, 300, offset=4000)
+            names = env.universe(300, offset=4000)
             results = {u: [] for u, _ in users}
             lock = threading.Lock()
 
@@ -88,7 +82,7 @@ class LimitsTest(unittest.TestCase):
             bob, bob_key = env.add_user("bob")
             env.stop_gate()
             env.start_gate()
-            names = universe(env, 6, offset=5000)
+            names = env.universe(6, offset=5000)
             for name in names[:3]:
                 s, h, _ = env.ask(INV, {"domain": name})
                 self.assertEqual((s, h["x-cache"]), (200, "MISS"))
@@ -113,7 +107,7 @@ class LimitsTest(unittest.TestCase):
     def test_queued_requests_meet_the_user_cap_and_a_vendor_503_is_not_charged(self):
         with Env(gate_args=["--user-limit-investigate", "month=2", "--user-limit-enrich",
                             "month=1"]) as env:
-            names = universe(env, 9, offset=5200)
+            names = env.universe(9, offset=5200)
             # One vendor 503 for rate: irisgate cools off, and what comes meanwhile queues.
             env.fake_control("/_fake/fail?status=503&count=1")
             results = {}
@@ -162,7 +156,7 @@ class LimitsTest(unittest.TestCase):
 
     def test_every_request_is_accounted(self):
         with Env() as env:
-            a, b = universe(env, 2, offset=6000)
+            a, b = env.universe(2, offset=6000)
             env.ask(INV, {"domain": a})
             env.ask(INV, {"domain": a})
             env.ask(INV, {"domain": "%s,%s" % (a, b)})

@@ -18,12 +18,6 @@ INV = "/v1/iris-investigate/"
 ENR = "/v1/iris-enrich/"
 
 
-def universe(env, n, offset=0):
-    c = env.fake_conn()
-    c.request("GET", "/_fake/domains?offset=%d&limit=%d" % (offset, n))
-    names = json.loads(c.getresponse().read())
-    c.close()
-    return names
 
 
 def response(body):
@@ -67,8 +61,8 @@ class QuotaTest(unittest.TestCase):
 
     def test_100_concurrent_identical_misses_cost_one_query(self):
         with Env(fake_args=["--latency", "150"]) as env:
-            name = universe(env, 1, offset=500)[0]
-            ip, _ = shared_ip(env, universe(env, 20, offset=600))
+            name = env.universe(1, offset=500)[0]
+            ip, _ = shared_ip(env, env.universe(20, offset=600))
             env.fake_control("/_fake/reset")
             env.direct = 0
             for params in ({"domain": name}, {"ip": ip}):
@@ -91,7 +85,7 @@ class QuotaTest(unittest.TestCase):
 
     def test_overlapping_domain_lists_fetch_only_what_is_new(self):
         with Env() as env:
-            a, b, c = universe(env, 3, offset=1000)
+            a, b, c = env.universe(3, offset=1000)
             s, h, body_ab = env.ask(INV, {"domain": "%s,%s" % (a, b)})
             self.assertEqual((s, h["x-cache"]), (200, "MISS"))
             self.assertEqual(spent(env), 1)
@@ -113,7 +107,7 @@ class QuotaTest(unittest.TestCase):
 
     def test_concurrent_overlapping_lists_fetch_a_shared_domain_once(self):
         with Env(fake_args=["--latency", "400"]) as env:
-            a, b, c = universe(env, 3, offset=1200)
+            a, b, c = env.universe(3, offset=1200)
             out = {}
 
             def ask(key, names):
@@ -141,7 +135,7 @@ class QuotaTest(unittest.TestCase):
 
     def test_missing_domains_are_answered_and_remembered(self):
         with Env() as env:
-            a = universe(env, 1, offset=1500)[0]
+            a = env.universe(1, offset=1500)[0]
             s, _, body = env.ask(INV, {"domain": "%s,no_such_domain" % a})
             self.assertEqual(s, 200)
             self.assertEqual(response(body)["missing_domains"], ["no_such_domain"])
@@ -153,7 +147,7 @@ class QuotaTest(unittest.TestCase):
 
     def test_pivot_results_serve_lookups_and_enrich_from_investigate(self):
         with Env() as env:
-            ip, count = shared_ip(env, universe(env, 20, offset=2000))
+            ip, count = shared_ip(env, env.universe(20, offset=2000))
             env.fake_control("/_fake/reset")
             env.direct = 0
             s, _, body = env.ask(INV, {"ip": ip})
@@ -172,7 +166,7 @@ class QuotaTest(unittest.TestCase):
             self.assertEqual(response(body), response(ref))
             self.assertEqual(spent(env), 1)
             # Never the reverse: an Enrich answer does not answer Investigate.
-            other = universe(env, 1, offset=2500)[0]
+            other = env.universe(1, offset=2500)[0]
             env.ask(ENR, {"domain": other})
             s, h, _ = env.ask(INV, {"domain": other})
             self.assertEqual(h["x-cache"], "MISS")
@@ -180,8 +174,8 @@ class QuotaTest(unittest.TestCase):
 
     def test_upstream_down_fresh_hits_stale_served_rest_errors(self):
         with Env(gate_args=["--ttl-investigate", "2s"]) as env:
-            old, new, never = universe(env, 3, offset=3000)
-            ip, _ = shared_ip(env, universe(env, 20, offset=3100))
+            old, new, never = env.universe(3, offset=3000)
+            ip, _ = shared_ip(env, env.universe(20, offset=3100))
             env.ask(INV, {"domain": old})
             env.ask(INV, {"ip": ip})
             time.sleep(2.5)  # both are stale now
@@ -204,7 +198,7 @@ class QuotaTest(unittest.TestCase):
 
     def test_upstream_5xx_and_timeouts_serve_stale_or_the_vendor_shaped_error(self):
         with Env(gate_args=["--ttl-investigate", "2s", "--upstream-timeout", "1s"]) as env:
-            old, never = universe(env, 2, offset=3200)
+            old, never = env.universe(2, offset=3200)
             _, _, first = env.ask(INV, {"domain": old})
             time.sleep(2.5)
             for mode in ("status=500&count=1", "status=502&count=1", "status=500&count=1&mode=hang"):
