@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -327,6 +328,32 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(errors, [])
             # Every distinct question cost exactly one upstream query, however many asked it.
             self.assertEqual(env.upstream_queries() - before, len(domains))
+
+    def test_answers_never_wait_for_the_store(self):
+        """Another process holds the database's write lock: irisgate still answers misses and
+        hits at once (the copies for the cache and the intel tables wait in the writer's
+        queue), and they are all stored once the lock goes."""
+        with Env() as env:
+            env.ask(INV, {"domain": "lock-warm.com"})
+            db = sqlite3.connect(env.db, timeout=1, isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            try:
+                for name in ("lock-a.com", "lock-b.com", "lock-a.com"):
+                    t = time.monotonic()
+                    s, h, _ = env.ask(INV, {"domain": name})
+                    self.assertEqual(s, 200, name)
+                    # Far under the writer's busy wait: the answer did not queue behind it.
+                    self.assertLess(time.monotonic() - t, 2.0, name)
+                self.assertEqual(h["x-cache"], "HIT")
+                time.sleep(1)
+            finally:
+                db.execute("COMMIT")
+                db.close()
+            for name in ("lock-a.com", "lock-b.com"):
+                harness.db_wait_for(env.db, "SELECT count(*) FROM domains WHERE domain = ?",
+                                    (name,), 1)
+                harness.db_wait_for(env.db, "SELECT count(*) FROM responses WHERE key = ?",
+                                    ("iris-investigate?domain=" + name,), 1)
 
     def test_vendor_key_appears_nowhere(self):
         with Env() as env:
