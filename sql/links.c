@@ -36,9 +36,8 @@ static void column_list(char *sql, size_t size, size_t n, unsigned cols) {
 
 #define PROBE_SQL "SELECT pivot_id, count, stored_count FROM pivots WHERE field = ?1 AND value = ?2"
 /* A chunk's rows, in domain_id order (CROSS JOIN: the value's links drive, whatever the
- * statistics say). With no column to read, SQLite checks each link against the index on
- * domains(last_fetched): more comparisons than a lookup by key, but denser pages, and pages
- * are what a big value costs. */
+ * statistics say), each link's domain found by key to tell whether the link is current
+ * (schema 4 has no index on domains(last_fetched) that could answer it from denser pages). */
 #define WALK_FROM                                                                                  \
     " FROM domain_pivots dp CROSS JOIN domains d"                                                  \
     " WHERE dp.pivot_id = ?1 AND d.domain_id = dp.domain_id AND dp.last_seen = d.last_fetched"
