@@ -8,9 +8,9 @@
  * One row per value the domain's latest fetch holds (a current link), in the order of
  * fields.c (docs/sql.md's field list), then by value, bytewise. One call: the domain by its
  * unique index, its links by domain_pivots' key, read whole at xFilter into buffers the
- * cursor keeps from call to call, and sorted here; stored_count is a count per row, only
- * when asked for. xBestIndex counts the domain's links to size the call (estimate.c).
- * Never writes.
+ * cursor keeps from call to call, and sorted here; stored_count is the value's
+ * pivots.stored_count (ingest keeps it), read in the same join as its vendor count.
+ * xBestIndex counts the domain's links to size the call (estimate.c). Never writes.
  */
 #include "sql_int.h"
 
@@ -21,7 +21,7 @@
 #define MAX_DOMAIN 256 /* bytes of a stored name, with its NUL: DNS allows 253 */
 
 #define ROWS_SQL                                                                                   \
-    "SELECT p.pivot_id, p.field, p.value, p.count"                                                 \
+    "SELECT p.field, p.value, p.count, p.stored_count"                                             \
     " FROM domains d JOIN domain_pivots dp ON dp.domain_id = d.domain_id"                          \
     " JOIN pivots p ON p.pivot_id = dp.pivot_id"                                                   \
     " WHERE d.domain = ?1 AND dp.last_seen = d.last_fetched"
@@ -40,21 +40,19 @@ enum {
 #define NARGS 2
 
 typedef struct {
-    sqlite3_int64 pivot_id;
     size_t field_at, value_at; /* offsets into the cursor's text, while it grows */
     const char *field, *value; /* then pointers, once it is whole */
     size_t value_len;
     sqlite3_int64 count;
     int has_count;
     int rank;
-    sqlite3_int64 stored; /* -1 until asked for */
+    sqlite3_int64 stored; /* pivots.stored_count */
 } grow_t;
 
 typedef struct {
     sqlite3_vtab base;
     sqlite3 *db;
     sqlite3_stmt *spare_rows, *spare_estimate;
-    ig_sqll_t links; /* for stored_count */
 } guided_vtab;
 
 typedef struct {
@@ -89,7 +87,6 @@ static int gp_disconnect(sqlite3_vtab *vt) {
     guided_vtab *v = (guided_vtab *)vt;
     sqlite3_finalize(v->spare_rows);
     sqlite3_finalize(v->spare_estimate);
-    ig_sqll_free(&v->links);
     sqlite3_free(v);
     return SQLITE_OK;
 }
@@ -99,13 +96,9 @@ static int gp_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
     int which[NARGS];
     int rc = ig_sqla_plan(info, COL_DOMAIN, NARGS, 1, which);
     if (rc != SQLITE_OK) return rc;
-    double work = 0;
-    double rows =
-        ig_sqle_domain_rows(v->db, &v->spare_estimate, ig_sqla_constant(info, which, 0), &work);
-    double cost = ig_sqle_walk_cost(rows);
-    if (info->colUsed & ((sqlite3_uint64)1 << COL_STORED_COUNT)) cost += ig_sqle_walk_cost(work);
+    double rows = ig_sqle_domain_rows(v->db, &v->spare_estimate, ig_sqla_constant(info, which, 0));
     info->estimatedRows = (sqlite3_int64)rows;
-    info->estimatedCost = cost;
+    info->estimatedCost = ig_sqle_walk_cost(rows);
     ig_sqla_set_columns(info, info->colUsed);
     return SQLITE_OK;
 }
@@ -181,19 +174,18 @@ static int add_row(guided_cursor *c, sqlite3_stmt *s) {
     c->cap = (int)cap;
     grow_t *r = &c->rows[c->n];
     memset(r, 0, sizeof(*r));
-    r->pivot_id = sqlite3_column_int64(s, 0);
     /* The bytes, NUL-terminated in our own buffer (sqlite3_column_text would copy them
      * first to terminate them). */
-    const unsigned char *f = sqlite3_column_blob(s, 1);
-    int fn = sqlite3_column_bytes(s, 1);
+    const unsigned char *f = sqlite3_column_blob(s, 0);
+    int fn = sqlite3_column_bytes(s, 0);
     if (add_text(c, f, fn, &r->field_at)) return SQLITE_NOMEM;
-    const unsigned char *v = sqlite3_column_blob(s, 2);
-    int vn = sqlite3_column_bytes(s, 2);
+    const unsigned char *v = sqlite3_column_blob(s, 1);
+    int vn = sqlite3_column_bytes(s, 1);
     if (add_text(c, v, vn, &r->value_at)) return SQLITE_NOMEM;
     r->value_len = (size_t)vn;
-    r->has_count = sqlite3_column_type(s, 3) != SQLITE_NULL;
-    r->count = sqlite3_column_int64(s, 3);
-    r->stored = -1;
+    r->has_count = sqlite3_column_type(s, 2) != SQLITE_NULL;
+    r->count = sqlite3_column_int64(s, 2);
+    r->stored = sqlite3_column_int64(s, 3);
     c->n++;
     return SQLITE_OK;
 }
@@ -265,7 +257,6 @@ static int gp_eof(sqlite3_vtab_cursor *cur) {
 
 static int gp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     guided_cursor *c = (guided_cursor *)cur;
-    guided_vtab *v = (guided_vtab *)cur->pVtab;
     grow_t *r = &c->rows[c->i];
     switch (col) {
     case COL_LABEL:
@@ -281,11 +272,6 @@ static int gp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
         if (r->has_count) sqlite3_result_int64(ctx, r->count);
         break;
     case COL_STORED_COUNT:
-        if (r->stored < 0 && ig_sqll_count(v->db, &v->links, r->pivot_id, &r->stored)) {
-            r->stored = -1;
-            sqlite3_result_error(ctx, sqlite3_errmsg(v->db), -1);
-            return SQLITE_ERROR;
-        }
         sqlite3_result_int64(ctx, r->stored);
         break;
     case COL_GUIDED:

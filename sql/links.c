@@ -1,15 +1,16 @@
 /* links.c — the current domains of one stored value, the lookup iris_pivot and
- * iris_distribution share: a probe of pivots(field, value) for the pivot_id and vendor count,
- * then the value's domain_pivots links in key order, each joined to its domain and kept only
- * when current (last_seen = domains.last_fetched); nothing assumes (domain_id, pivot_id) is
- * unique, only the current link is. A walk reads all the links in one statement run, or a
- * chunk per run (bounded by the domain_id of the chunk's last link, four times bigger each
- * time), handing every row to iris_sql_batch, an internal aggregate that copies it into the
- * ig_sqll_batch_t the connection's sink points at during the run: one sqlite3_step per chunk,
- * not per domain. iris_sql_batch outside a walk is an error (the sink is empty). Each set of
- * columns (IG_SQLL_* bits) has its own statements, prepared on first use and kept in the
- * caller's ig_sqll_t (one per virtual table, finalized when SQLite disconnects it); a batch's
- * buffers are the caller's, kept from call to call. Read-only; never writes.
+ * iris_distribution share: a probe of pivots(field, value) for the pivot_id, the vendor count
+ * and stored_count (kept by ingest; never counted here), then the value's domain_pivots links
+ * in key order, each joined to its domain and kept only when current (last_seen =
+ * domains.last_fetched); nothing assumes (domain_id, pivot_id) is unique, only the current
+ * link is. A walk reads all the links in one statement run, or a chunk per run (bounded by the
+ * domain_id of the chunk's last link, four times bigger each time), handing every row to
+ * iris_sql_batch, an internal aggregate that copies it into the ig_sqll_batch_t the
+ * connection's sink points at during the run: one sqlite3_step per chunk, not per domain.
+ * iris_sql_batch outside a walk is an error (the sink is empty). Each set of columns
+ * (IG_SQLL_* bits) has its own statements, prepared on first use and kept in the caller's
+ * ig_sqll_t (one per virtual table, finalized when SQLite disconnects it); a batch's buffers
+ * are the caller's, kept from call to call. Read-only; never writes.
  */
 #include "sql_int.h"
 
@@ -33,14 +34,10 @@ static void column_list(char *sql, size_t size, size_t n, unsigned cols) {
     }
 }
 
-#define PROBE_SQL "SELECT pivot_id, count FROM pivots WHERE field = ?1 AND value = ?2"
-#define COUNT_SQL                                                                                  \
-    "SELECT count(*) FROM domain_pivots dp JOIN domains d ON d.domain_id = dp.domain_id"           \
-    " WHERE dp.pivot_id = ?1 AND dp.last_seen = d.last_fetched"
+#define PROBE_SQL "SELECT pivot_id, count, stored_count FROM pivots WHERE field = ?1 AND value = ?2"
 /* A chunk's rows, in domain_id order (CROSS JOIN: the value's links drive, whatever the
- * statistics say). With no column to read, SQLite checks each link against the index on
- * domains(last_fetched): more comparisons than a lookup by key, but denser pages, and pages
- * are what a big value costs. */
+ * statistics say), each link's domain found by key to tell whether the link is current
+ * (schema 4 has no index on domains(last_fetched) that could answer it from denser pages). */
 #define WALK_FROM                                                                                  \
     " FROM domain_pivots dp CROSS JOIN domains d"                                                  \
     " WHERE dp.pivot_id = ?1 AND d.domain_id = dp.domain_id AND dp.last_seen = d.last_fetched"
@@ -50,9 +47,6 @@ static void column_list(char *sql, size_t size, size_t n, unsigned cols) {
 #define UPPER_SQL                                                                                  \
     "SELECT domain_id FROM domain_pivots WHERE pivot_id = ?1 AND domain_id > ?2"                   \
     " ORDER BY domain_id LIMIT 1 OFFSET ?3"
-/* Every link of the value, current or not: an index-only count, bounded. */
-#define BOUNDED_SQL                                                                                \
-    "SELECT count(*) FROM (SELECT 1 FROM domain_pivots WHERE pivot_id = ?1 LIMIT ?2)"
 
 int ig_sqll_probe(sqlite3 *db, ig_sqll_t *c, const char *field, const char *value,
                   ig_sqll_value_t *out) {
@@ -68,6 +62,7 @@ int ig_sqll_probe(sqlite3 *db, ig_sqll_t *c, const char *field, const char *valu
         out->pivot_id = sqlite3_column_int64(s, 0);
         out->has_count = sqlite3_column_type(s, 1) != SQLITE_NULL;
         out->count = sqlite3_column_int64(s, 1);
+        out->stored = sqlite3_column_int64(s, 2);
         rc = SQLITE_OK;
     } else if (rc == SQLITE_DONE) {
         rc = SQLITE_OK;
@@ -259,40 +254,8 @@ int ig_sqll_column(unsigned cols, int col) {
     return k;
 }
 
-int ig_sqll_count(sqlite3 *db, ig_sqll_t *c, sqlite3_int64 pivot_id, sqlite3_int64 *out) {
-    sqlite3_stmt *s = NULL;
-    int rc = ig_sqls_take(db, &c->count, COUNT_SQL, &s);
-    if (rc != SQLITE_OK) return rc;
-    sqlite3_bind_int64(s, 1, pivot_id);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(s, 0);
-        rc = SQLITE_OK;
-    }
-    ig_sqls_give(&c->count, s);
-    return rc;
-}
-
-int ig_sqll_links_upto(sqlite3 *db, ig_sqll_t *c, sqlite3_int64 pivot_id, sqlite3_int64 cap,
-                       sqlite3_int64 *out) {
-    sqlite3_stmt *s = NULL;
-    int rc = ig_sqls_take(db, &c->bounded, BOUNDED_SQL, &s);
-    if (rc != SQLITE_OK) return rc;
-    sqlite3_bind_int64(s, 1, pivot_id);
-    sqlite3_bind_int64(s, 2, cap);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(s, 0);
-        rc = SQLITE_OK;
-    }
-    ig_sqls_give(&c->bounded, s);
-    return rc;
-}
-
 void ig_sqll_free(ig_sqll_t *c) {
     sqlite3_finalize(c->probe);
-    sqlite3_finalize(c->count);
-    sqlite3_finalize(c->bounded);
     sqlite3_finalize(c->upper);
     for (unsigned i = 0; i <= IG_SQLL_ALL; i++) {
         sqlite3_finalize(c->walk[0][i]);

@@ -4,12 +4,13 @@
  * Arguments (HIDDEN): field (an Iris search parameter; aliases gtm, fb; not 'domain'), value
  * (exact, as the vendor sends it); a NULL one gives no rows. Columns: domain, risk_score,
  * create_date, age_days (as v_domains), first_seen, active, last_fetched, vendor_count (Iris's
- * count, NULL if no answer had one), stored_count (how many rows this call returns).
+ * count, NULL if no answer had one), stored_count (how many rows this call returns: the
+ * value's pivots.stored_count, which ingest keeps).
  * A domain is listed when its link is current (domain_pivots.last_seen = domains.last_fetched).
  * One call: a probe of pivots(field, value), then the value's links (links.c), in one walk or
  * by chunks, reading only the columns the query uses (colUsed; age_days from create_date by
- * age.c); stored_count comes with a whole walk, else is counted when first asked for.
- * xBestIndex sizes the call from the store when the arguments are constants (estimate.c).
+ * age.c); vendor_count and stored_count come with the probe. xBestIndex sizes the call from
+ * the store when the arguments are constants (estimate.c).
  * The cursor owns its rows until the next call or xClose. Never writes.
  */
 #include "sql_int.h"
@@ -69,7 +70,6 @@ typedef struct {
     sqlite3_int64 now; /* for age_days */
     int eof;
     sqlite3_int64 rowid;
-    sqlite3_int64 stored; /* -1 until asked for */
 } pivot_cursor;
 
 static int pv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
@@ -102,14 +102,11 @@ static int pv_best_index(sqlite3_vtab *vt, sqlite3_index_info *info) {
     int which[NARGS];
     int rc = ig_sqla_plan(info, COL_FIELD, NARGS, NARGS, which);
     if (rc != SQLITE_OK) return rc;
-    /* The value's own size when the query names it; rows also cost their domain lookups,
-     * and stored_count a second walk. */
+    /* The value's own size when the query names it; rows also cost their domain lookups. */
     double rows = ig_sqle_value_rows(v->db, &v->links, ig_sqla_constant(info, which, 0),
                                      ig_sqla_constant(info, which, 1));
-    double cost = ig_sqle_walk_cost(rows);
-    if (info->colUsed & ((sqlite3_uint64)1 << COL_STORED_COUNT)) cost += ig_sqle_walk_cost(rows);
     info->estimatedRows = (sqlite3_int64)rows;
-    info->estimatedCost = cost;
+    info->estimatedCost = ig_sqle_walk_cost(rows);
     ig_sqla_set_columns(info, info->colUsed);
     return SQLITE_OK;
 }
@@ -133,7 +130,6 @@ static void pv_reset(pivot_cursor *c) {
     c->value = NULL;
     c->eof = 1;
     c->rowid = 0;
-    c->stored = -1;
 }
 
 static int pv_close(sqlite3_vtab_cursor *cur) {
@@ -214,8 +210,6 @@ static int pv_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     ig_sqll_batch_start(&c->batch, cols, &c->pv, small ? 0 : FIRST_CHUNK);
     if ((rc = next_chunk(c)) != SQLITE_OK) return rc;
     c->eof = c->batch.n == 0;
-    /* Every current link read at once: their number is stored_count. */
-    if (c->batch.done) c->stored = c->batch.n;
     return SQLITE_OK;
 }
 
@@ -247,14 +241,7 @@ static int pv_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
         if (c->pv.has_count) sqlite3_result_int64(ctx, c->pv.count);
         return SQLITE_OK;
     case COL_STORED_COUNT:
-        /* Counted on the first request, not per row: a query that does not select the
-         * column never pays for it. */
-        if (c->stored < 0 && ig_sqll_count(v->db, &v->links, c->pv.pivot_id, &c->stored)) {
-            c->stored = -1;
-            sqlite3_result_error(ctx, sqlite3_errmsg(v->db), -1);
-            return SQLITE_ERROR;
-        }
-        sqlite3_result_int64(ctx, c->stored);
+        sqlite3_result_int64(ctx, c->pv.stored);
         return SQLITE_OK;
     case COL_AGE: {
         sqlite3_int64 days = 0;

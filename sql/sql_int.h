@@ -73,12 +73,10 @@ void ig_sqla_args(int idxNum, int argc, sqlite3_value **argv, int nargs, sqlite3
 
 typedef struct ig_sqll ig_sqll_t;
 /* Rows of iris_pivot(field, value) (field, value: constants or NULL when unknown at plan
- * time): a probe of pivots and a bounded count of the value's links. */
+ * time): one probe of pivots, its stored_count. */
 double ig_sqle_value_rows(sqlite3 *db, ig_sqll_t *c, sqlite3_value *field, sqlite3_value *value);
-/* Rows of iris_guided_pivots(domain), and in *count_work the links a stored_count of every
- * row would visit. */
-double ig_sqle_domain_rows(sqlite3 *db, sqlite3_stmt **slot, sqlite3_value *domain,
-                           double *count_work);
+/* Rows of iris_guided_pivots(domain): a count of the domain's current links. */
+double ig_sqle_domain_rows(sqlite3 *db, sqlite3_stmt **slot, sqlite3_value *domain);
 /* estimatedCost of visiting rows links of a value (one probe, then two keyed lookups each). */
 double ig_sqle_walk_cost(double rows);
 
@@ -102,7 +100,7 @@ typedef struct {
 
 struct ig_sqll {          /* statements kept by one virtual table */
     ig_sqll_sink_t *sink; /* the connection's (module.c), for walks */
-    sqlite3_stmt *probe, *count, *bounded, *upper;
+    sqlite3_stmt *probe, *upper;
     sqlite3_stmt *walk[2][IG_SQLL_ALL + 1]; /* whole or by chunk, by column set */
 };
 
@@ -110,7 +108,8 @@ typedef struct {
     int found;
     sqlite3_int64 pivot_id;
     int has_count;
-    sqlite3_int64 count; /* the vendor's */
+    sqlite3_int64 count;  /* the vendor's */
+    sqlite3_int64 stored; /* pivots.stored_count: stored domains holding it now */
 } ig_sqll_value_t;
 
 /* One value of a row read by a walk: its type, and the number, or the bytes in the batch's
@@ -142,8 +141,8 @@ typedef struct ig_sqll_batch {
     int nomem;
 } ig_sqll_batch_t;
 
-/* The value's row in pivots (out->found 0 when it is not stored). field is resolved, value
- * normalized. */
+/* The value's row in pivots (out->found 0 when it is not stored), with its stored_count.
+ * field is resolved, value normalized. */
 int ig_sqll_probe(sqlite3 *db, ig_sqll_t *c, const char *field, const char *value,
                   ig_sqll_value_t *out);
 /* Starts a walk over the value's current domains (pv: its probe) reading the columns cols
@@ -161,11 +160,6 @@ static inline const ig_sqll_cell_t *ig_sqll_cell(const ig_sqll_batch_t *b, int r
 }
 /* A cell as the result of ctx (a copy). */
 void ig_sqll_result(sqlite3_context *ctx, const ig_sqll_batch_t *b, const ig_sqll_cell_t *cell);
-/* How many stored domains currently hold the value. */
-int ig_sqll_count(sqlite3 *db, ig_sqll_t *c, sqlite3_int64 pivot_id, sqlite3_int64 *out);
-/* The value's links (current or not), counted up to cap: an index-only read. */
-int ig_sqll_links_upto(sqlite3 *db, ig_sqll_t *c, sqlite3_int64 pivot_id, sqlite3_int64 cap,
-                       sqlite3_int64 *out);
 void ig_sqll_free(ig_sqll_t *c);
 /* Registers the walks' internal aggregate on db; *sink (owned by the registration) is what
  * the virtual tables' ig_sqll_t must point at. */

@@ -4,12 +4,12 @@
 # cannot move, to check the timed ratios of run.sh against. Each side runs alone, R and then
 # 2R times, and the difference divided by R cancels loading and preparing.
 # Run by hand after run.sh (it reuses its store and its bench binary):
-#   tools/bench/sql/instructions.sh [BUILD_DIR] [QUERY-NUMBERS]   (default: build 0,1,3)
+#   tools/bench/sql/instructions.sh [BUILD_DIR] [QUERY-NUMBERS]   (default: build 0,1,2,3,4)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
-queries="${2:-0,1,3}"
+queries="${2:-0,1,2,3,4}"
 work="${IG_BENCH_DIR:-/tmp/irisgate-bench-sql}"
 runs=200
 ir() { # ir QUERY SIDE RUNS: the program's total instructions

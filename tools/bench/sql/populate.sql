@@ -9,6 +9,7 @@
 -- and moved IP: their old IP link is history (not current). Pivot ids are field base + value
 -- index, so each field's links are inserted in key order. Create dates spread over 9,000 days
 -- back from 2025-10-01 (mind the parentheses: || binds tighter than % in SQLite).
+-- pivots.stored_count is computed from the links at the end, as ingest would have kept it.
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -1000000;
@@ -77,6 +78,14 @@ SELECT pivot_id,
        -- Iris knows more domains than we stored: its count is larger.
        count(*) * 3, '2025-10-01 00:00:00'
 FROM domain_pivots GROUP BY pivot_id;
+-- What ingest keeps in the same transaction as the links: the stored domains that hold the
+-- value now (current links), by docs/schema.md's definition. A value only history holds
+-- (an IP the moved domains left) keeps the default 0.
+UPDATE pivots SET stored_count = c.n
+FROM (SELECT dp.pivot_id, count(*) AS n FROM domain_pivots dp
+      JOIN domains d ON d.domain_id = dp.domain_id
+      WHERE dp.last_seen = d.last_fetched GROUP BY dp.pivot_id) c
+WHERE c.pivot_id = pivots.pivot_id;
 
 COMMIT;
 ANALYZE;
