@@ -571,12 +571,8 @@ static void answer_account(greq_t *r, const char *fmt) {
 /* /metrics, for the loopback or the admin token (Authorization: Bearer TOKEN). */
 static void answer_metrics(greq_t *r) {
     ig_gateway_t *g = r->gw;
-    const char *auth = ig_http_header(r->req, "authorization");
-    const char *token = g->secrets->admin_token;
-    bool admin = strcmp(r->req->peer, "127.0.0.1") == 0 || strcmp(r->req->peer, "::1") == 0 ||
-                 (token && *token && auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
-                  ig_ct_equal(auth + 7, strlen(auth + 7), token, strlen(token)));
-    if (!admin) {
+    if (!ig_metrics_admin(r->req->peer, ig_http_header(r->req, "authorization"),
+                          g->secrets->admin_token)) {
         gw_answer_error(r, 403, IG_MSG_BAD_CREDENTIALS);
         return;
     }

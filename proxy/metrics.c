@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     char *v[2];       /* label values (v[1] NULL for one-label families) */
@@ -349,6 +350,13 @@ static int render_queues(ig_buf_t *b, const ig_metrics_gauges_t *g) {
         if (rc == IG_OK) rc = ig_buf_printf(b, "} %" PRId64 "\n", g->queues[i].depth);
     }
     return rc;
+}
+
+bool ig_metrics_admin(const char *peer, const char *authorization, const char *token) {
+    if (strcmp(peer, "127.0.0.1") == 0 || strcmp(peer, "::1") == 0) return true;
+    if (!token || !*token || !authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return false;
+    return ig_ct_equal(authorization + 7, strlen(authorization + 7), token, strlen(token));
 }
 
 int ig_metrics_render(const ig_metrics_t *m, const ig_metrics_gauges_t *g, ig_buf_t *out) {

@@ -24,6 +24,8 @@
 
 #include "irisgate/common.h"
 
+#include <stdbool.h>
+
 #define IG_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define IG_METRICS_MAX_SERIES 10000 /* per family */
 
@@ -58,5 +60,10 @@ typedef struct {
 
 /* Appends the whole exposition to out. g NULL: the gauges are left out. */
 int ig_metrics_render(const ig_metrics_t *m, const ig_metrics_gauges_t *g, ig_buf_t *out);
+
+/* Who may read /metrics: a client on the loopback (peer "127.0.0.1" or "::1"), or one whose
+ * Authorization header (may be NULL) is "Bearer TOKEN" with the admin token (NULL or empty:
+ * none is set), compared in constant time. */
+bool ig_metrics_admin(const char *peer, const char *authorization, const char *token);
 
 #endif

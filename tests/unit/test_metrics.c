@@ -235,6 +235,20 @@ static void test_metrics_label_values_are_escaped(void) {
     ig_metrics_free(m);
 }
 
+static void test_metrics_only_the_loopback_or_the_admin_token(void) {
+    CHECK(ig_metrics_admin("127.0.0.1", NULL, NULL));
+    CHECK(ig_metrics_admin("::1", "Bearer wrong", "s3cret"));
+    CHECK(!ig_metrics_admin("10.0.0.7", NULL, "s3cret"));
+    CHECK(!ig_metrics_admin("127.0.0.2", NULL, NULL)); /* only the addresses named */
+    CHECK(ig_metrics_admin("10.0.0.7", "Bearer s3cret", "s3cret"));
+    CHECK(ig_metrics_admin("10.0.0.7", "bearer s3cret", "s3cret"));
+    CHECK(!ig_metrics_admin("10.0.0.7", "Bearer s3cre", "s3cret"));
+    CHECK(!ig_metrics_admin("10.0.0.7", "Bearer s3crett", "s3cret"));
+    CHECK(!ig_metrics_admin("10.0.0.7", "Basic s3cret", "s3cret"));
+    CHECK(!ig_metrics_admin("10.0.0.7", "Bearer ", ""));  /* no token set: nobody remote */
+    CHECK(!ig_metrics_admin("10.0.0.7", "Bearer x", NULL));
+}
+
 static void test_metrics_series_are_capped(void) {
     ig_metrics_t *m = ig_metrics_new();
     char user[32];
@@ -264,5 +278,6 @@ int main(void) {
     RUN(test_metrics_histogram_buckets_are_cumulative);
     RUN(test_metrics_label_values_are_escaped);
     RUN(test_metrics_series_are_capped);
+    RUN(test_metrics_only_the_loopback_or_the_admin_token);
     return check_summary();
 }
