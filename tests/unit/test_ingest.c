@@ -12,8 +12,8 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,9 +42,12 @@
 #define F_LEGACY_STR "iris-legacy__GET__domain=google.com__200__python_api@5ecf1f4.json"
 #define F_LEGACY_2022 "iris-legacy__GET__domain=google.com__200__python_api@e44e2f1.json"
 #define F_LIMIT "iris-investigate__POST__ip=8.8.8.8__200__python_api@e1499d7.json"
-#define F_INV_2018 "iris-investigate__GET__domain=amazon.com,google.com__200__python_api@5ecf1f4.json"
-#define F_INV_2019 "iris-investigate__POST__domain=amazon.com,google.com__200__python_api@6109253.json"
-#define F_INV_2022 "iris-investigate__POST__domain=amazon.com,google.com__200__python_api@2f931b4.json"
+#define F_INV_2018                                                                                 \
+    "iris-investigate__GET__domain=amazon.com,google.com__200__python_api@5ecf1f4.json"
+#define F_INV_2019                                                                                 \
+    "iris-investigate__POST__domain=amazon.com,google.com__200__python_api@6109253.json"
+#define F_INV_2022                                                                                 \
+    "iris-investigate__POST__domain=amazon.com,google.com__200__python_api@2f931b4.json"
 #define F_ENRICH_2018 "iris-enrich__GET__domain=google.com__200__python_api@5ecf1f4.json"
 #define F_ENRICH_2021 "iris-enrich__POST__domain=google.com__200__python_api@04c7908.json"
 #define F_ENRICH_2022 "iris-enrich__POST__domain=google.com__200__python_api@1483a15.json"
@@ -208,6 +211,20 @@ static long long total_rows(sqlite3 *db) {
        "SELECT dp." col " FROM domain_pivots dp JOIN pivots p USING (pivot_id) JOIN domains d"     \
        " USING (domain_id) WHERE p.field=%Q AND p.value=%Q AND d.domain=%Q",                       \
        f, v, d)
+
+/* A value's stored count, its links (every interval), and its intervals [first, last]. */
+#define STORED(db, f, v)                                                                           \
+    qi(db, "SELECT stored_count FROM pivots WHERE field = %Q AND value = %Q", f, v)
+#define LINKS(db, f, v)                                                                            \
+    qi(db,                                                                                         \
+       "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"                      \
+       " WHERE p.field = %Q AND p.value = %Q",                                                     \
+       f, v)
+#define INTERVALS(db, f, v, first, last)                                                           \
+    qi(db,                                                                                         \
+       "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"                      \
+       " WHERE p.field = %Q AND p.value = %Q AND dp.first_seen = %Q AND dp.last_seen = %Q",        \
+       f, v, first, last)
 
 static char *replace_all(const char *s, const char *from, const char *to);
 
@@ -700,7 +717,6 @@ static void test_limit_exceeded_is_zero_domains(void) {
     ig_db_close(db);
 }
 
-
 /* ---- more recorded answers: values read from the files by hand ------------------------------ */
 
 #define DQ(col, dom) "SELECT " col " FROM domains WHERE domain = '" dom "'"
@@ -774,7 +790,7 @@ static void test_investigate_2018_get_answer(void) {
                  "alt1.aspmx.l.google.com");
     CHECK_EQ_STR(qs(db, "SELECT mail_servers.domain FROM mail_servers" OF("google.com")), "200.27");
     CHECK_EQ_STR(qs(db, "SELECT group_concat(address) FROM (SELECT address FROM ips" OF(
-                        "google.com") " ORDER BY position)"),
+                            "google.com") " ORDER BY position)"),
                  "216.58.217.36,216.58.217.46");
     CHECK_EQ_STR(qs(db, "SELECT group_concat(DISTINCT country_code) FROM ips" OF("google.com")),
                  "nl");
@@ -831,17 +847,15 @@ static void test_investigate_2019_answer(void) {
                                         {"alt3.aspmx.l.google.com", "40"},
                                         {"alt4.aspmx.l.google.com", "50"}};
     for (int i = 0; i < 4; i++) {
-        CHECK_EQ_STR(qs(db, "SELECT host FROM mail_servers" OF("google.com") " AND position = %d",
-                        i),
-                     mx[i][0]);
-        CHECK_EQ_STR(qs(db, "SELECT priority FROM mail_servers" OF(
-                                "google.com") " AND position = %d",
-                        i),
-                     mx[i][1]);
-        CHECK_EQ_INT(qi(db, "SELECT ips IS NULL FROM mail_servers" OF(
-                                "google.com") " AND position = %d",
-                        i),
-                     1); /* "ip": [] */
+        CHECK_EQ_STR(
+            qs(db, "SELECT host FROM mail_servers" OF("google.com") " AND position = %d", i),
+            mx[i][0]);
+        CHECK_EQ_STR(
+            qs(db, "SELECT priority FROM mail_servers" OF("google.com") " AND position = %d", i),
+            mx[i][1]);
+        CHECK_EQ_INT(
+            qi(db, "SELECT ips IS NULL FROM mail_servers" OF("google.com") " AND position = %d", i),
+            1); /* "ip": [] */
     }
     CHECK_EQ_STR(qs(db, "SELECT address FROM ips" OF("google.com") " AND position = 0"),
                  "172.217.14.238");
@@ -875,9 +889,8 @@ static void test_investigate_2022_answer_at_its_own_times(void) {
                  "08040755c8b6852a5db945a2b380571111defd2d");
     CHECK_EQ_STR(qs(db, "SELECT subject FROM ssl" OF("amazon.com") " AND position = 0"),
                  "CN=*.peg.a2z.com");
-    CHECK_EQ_INT(qi(db, "SELECT organization IS NULL FROM ssl" OF("amazon.com")
-                        " AND position = 0"),
-                 1);
+    CHECK_EQ_INT(
+        qi(db, "SELECT organization IS NULL FROM ssl" OF("amazon.com") " AND position = 0"), 1);
     CHECK_EQ_INT(PIVOT_COUNT(db, "email_dns_soa", "root@amazon.com"), 7110);
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM risk_components" OF("amazon.com")), 5);
     CHECK_EQ_INT(PIVOT_COUNT(db, "email_dns_soa", "dns-admin@google.com"), 206248);
@@ -890,8 +903,7 @@ static void test_investigate_2022_answer_at_its_own_times(void) {
     CHECK_EQ_STR(qs(db, "SELECT ips FROM mail_servers" OF("google.com")),
                  "74.125.197.26,74.125.195.27,74.125.142.27,74.125.142.26,74.125.195.26");
     CHECK_EQ_STR(qs(db, DQ("expiration_date", "google.com")), "2028-09-13");
-    CHECK_EQ_STR(qs(db, "SELECT observed_at FROM fetches" OF("google.com")),
-                 "2022-05-26 07:04:50");
+    CHECK_EQ_STR(qs(db, "SELECT observed_at FROM fetches" OF("google.com")), "2022-05-26 07:04:50");
     check_invariants(db);
     ig_db_close(db);
 }
@@ -925,15 +937,15 @@ static void test_enrich_answers_imported_out_of_order(void) {
     /* history: each expiration date over its fetch */
     const char *H = "SELECT count(*) FROM domain_history WHERE attr = %Q AND value = %Q"
                     " AND first_seen = %Q AND last_seen = %Q";
-    CHECK_EQ_INT(qi(db, H, "expiration_date", "2020-09-13", "2018-07-20 12:03:22",
-                    "2018-07-20 12:03:22"),
-                 1);
-    CHECK_EQ_INT(qi(db, H, "expiration_date", "2028-09-13", "2021-10-13 06:15:45",
-                    "2021-10-13 06:15:45"),
-                 1);
-    CHECK_EQ_INT(qi(db, H, "expiration_date", "2028-09-14", "2022-05-16 21:54:12",
-                    "2022-05-16 21:54:12"),
-                 1);
+    CHECK_EQ_INT(
+        qi(db, H, "expiration_date", "2020-09-13", "2018-07-20 12:03:22", "2018-07-20 12:03:22"),
+        1);
+    CHECK_EQ_INT(
+        qi(db, H, "expiration_date", "2028-09-13", "2021-10-13 06:15:45", "2021-10-13 06:15:45"),
+        1);
+    CHECK_EQ_INT(
+        qi(db, H, "expiration_date", "2028-09-14", "2022-05-16 21:54:12", "2022-05-16 21:54:12"),
+        1);
     /* IP country: "nl" in 2018, "us" since */
     CHECK_EQ_INT(qi(db, H, "ip.country_code", "nl", "2018-07-20 12:03:22", "2018-07-20 12:03:22"),
                  1);
@@ -992,9 +1004,8 @@ static void test_old_answer_imported_late_keeps_current_rows(void) {
 static void test_endpoint_told_by_the_parsed_shape(void) {
     static const struct {
         const char *file, *want;
-    } cases[] = {{F_ENRICH_2021, "iris-enrich"},
-                 {F_INV_AG, "iris-investigate"},
-                 {F_LEGACY_2018, "iris"}};
+    } cases[] = {
+        {F_ENRICH_2021, "iris-enrich"}, {F_INV_AG, "iris-investigate"}, {F_LEGACY_2018, "iris"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len, n = 0;
         char *body = fixture(cases[i].file, &len);
@@ -1108,10 +1119,31 @@ static void test_account_and_error_answers_are_refused(void) {
  * SQLite's json functions; what it accepts, SQLite's json_valid accepts too. */
 static void test_json_tree_is_strict(void) {
     static const char *const bad[] = {
-        "{\"a\":1,}", "[1,]", "[1 2]", "{\"a\" 1}", "{a:1}", "'x'", "[01]", "[1.]", "[.5]",
-        "[-]", "[1e]", "[+1]", "[\"\\x\"]", "[\"\\u12\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
-        "[\"a\tb\"]", "[tru]", "[nul]", "[\"open]", "{\"a\":1", "[1] [2]", "\xef\xbb\xbf[1]",
-        "[NaN]", "[Infinity]",
+        "{\"a\":1,}",
+        "[1,]",
+        "[1 2]",
+        "{\"a\" 1}",
+        "{a:1}",
+        "'x'",
+        "[01]",
+        "[1.]",
+        "[.5]",
+        "[-]",
+        "[1e]",
+        "[+1]",
+        "[\"\\x\"]",
+        "[\"\\u12\"]",
+        "[\"\\ud800\"]",
+        "[\"\\udc00\"]",
+        "[\"a\tb\"]",
+        "[tru]",
+        "[nul]",
+        "[\"open]",
+        "{\"a\":1",
+        "[1] [2]",
+        "\xef\xbb\xbf[1]",
+        "[NaN]",
+        "[Infinity]",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         jt_doc_t d = {0};
@@ -1141,8 +1173,8 @@ static void test_json_tree_is_strict(void) {
     CHECK_EQ_INT(jt_parse(&d, good[1], strlen(good[1])), 0);
     CHECK(jt_get(&d, jt_node(&d, 0), "domain") != NULL);
     size_t n = 0;
-    CHECK_EQ_INT(ingest_str(db, "iris-investigate", "{\"results\":[{\"\\u0064omain\":\"a.example\"}]}",
-                            T1, &n),
+    CHECK_EQ_INT(ingest_str(db, "iris-investigate",
+                            "{\"results\":[{\"\\u0064omain\":\"a.example\"}]}", T1, &n),
                  IG_OK);
     CHECK_EQ_INT(n, 1);
     jt_free(&d);
@@ -1254,9 +1286,8 @@ static void test_history_new_ip_and_late_old_answer(void) {
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM risk_history"), 2);
     CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE attr='ip' AND value=%Q", OLD),
                  "removed");
-    CHECK_EQ_STR(qs(db, "SELECT removed_at FROM v_domain_changes WHERE attr='ip' AND value=%Q",
-                    OLD),
-                 T2S);
+    CHECK_EQ_STR(
+        qs(db, "SELECT removed_at FROM v_domain_changes WHERE attr='ip' AND value=%Q", OLD), T2S);
     CHECK_EQ_STR(qs(db, "SELECT change FROM v_domain_changes WHERE attr='ip' AND value=%Q", NEW),
                  "added");
     CHECK_EQ_STR(qs(db, "SELECT added_at FROM v_domain_changes WHERE attr='ip' AND value=%Q", NEW),
@@ -1266,8 +1297,9 @@ static void test_history_new_ip_and_late_old_answer(void) {
     CHECK_EQ_STR(qs(db, "SELECT r.first_seen FROM domain_raw r JOIN domains d ON"
                         " r.raw_id = d.raw_id"),
                  T2S);
-    CHECK_EQ_INT(qi(db, "SELECT instr(r.json, %Q) > 0 FROM domain_raw r JOIN domains d ON"
-                        " r.raw_id = d.raw_id",
+    CHECK_EQ_INT(qi(db,
+                    "SELECT instr(r.json, %Q) > 0 FROM domain_raw r JOIN domains d ON"
+                    " r.raw_id = d.raw_id",
                     NEW),
                  1);
     /* the IP is the only change between the two answers' normalized values */
@@ -1313,38 +1345,32 @@ static void test_value_that_comes_back_is_a_new_interval(void) {
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T1, &n), IG_OK);
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T2, &n), IG_OK);
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T3, &n), IG_OK);
-    const char *I = "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
-                    " WHERE p.field = 'ip' AND p.value = %Q AND dp.first_seen = %Q"
-                    " AND dp.last_seen = %Q";
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
-                        " WHERE p.field = 'ip' AND p.value = %Q",
-                    A),
-                 2);
-    CHECK_EQ_INT(qi(db, I, A, T1S, T1S), 1);
-    CHECK_EQ_INT(qi(db, I, A, T3S, T3S), 1);
-    CHECK_EQ_INT(qi(db, I, B, T2S, T2S), 1);
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM v_domain_changes WHERE attr = 'ip' AND value = %Q"
-                        " AND change = 'removed' AND removed_at = %Q",
+    CHECK_EQ_INT(LINKS(db, "ip", A), 2);
+    CHECK_EQ_INT(INTERVALS(db, "ip", A, T1S, T1S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ip", A, T3S, T3S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ip", B, T2S, T2S), 1);
+    CHECK_EQ_INT(qi(db,
+                    "SELECT count(*) FROM v_domain_changes WHERE attr = 'ip' AND value = %Q"
+                    " AND change = 'removed' AND removed_at = %Q",
                     A, T2S),
                  1);
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM v_domain_changes WHERE attr = 'ip' AND value = %Q"
-                        " AND change = 'added' AND added_at = %Q AND current = 1",
+    CHECK_EQ_INT(qi(db,
+                    "SELECT count(*) FROM v_domain_changes WHERE attr = 'ip' AND value = %Q"
+                    " AND change = 'added' AND added_at = %Q AND current = 1",
                     A, T3S),
                  1);
-    CHECK_EQ_STR(qs(db, "SELECT removed_at FROM v_domain_changes WHERE attr = 'ip' AND"
-                        " value = %Q",
+    CHECK_EQ_STR(qs(db,
+                    "SELECT removed_at FROM v_domain_changes WHERE attr = 'ip' AND"
+                    " value = %Q",
                     B),
                  T3S);
     /* the raw results: A's bytes once, B's once; three fetches */
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_raw"), 2);
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 3);
-    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", A),
-                 1);
-    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", B),
-                 0);
-    CHECK_EQ_INT(qi(db, "SELECT ever_count FROM v_pivot_counts WHERE field = 'ip' AND value = %Q",
-                    A),
-                 1);
+    CHECK_EQ_INT(STORED(db, "ip", A), 1);
+    CHECK_EQ_INT(STORED(db, "ip", B), 0);
+    CHECK_EQ_INT(
+        qi(db, "SELECT ever_count FROM v_pivot_counts WHERE field = 'ip' AND value = %Q", A), 1);
     check_invariants(db);
     free(a);
     free(b);
@@ -1364,29 +1390,17 @@ static void test_same_second_answer_replaces_the_earlier(void) {
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T1, &n), IG_OK);
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T1, &n), IG_OK);
     CHECK_EQ_STR(qs(db, "SELECT address FROM ips"), B);
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
-                        " WHERE p.field = 'ip' AND p.value = %Q",
-                    A),
-                 0);
+    CHECK_EQ_INT(LINKS(db, "ip", A), 0);
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 1);
     check_invariants(db);
     /* A at T2, then B in the same second T2: A was never held, B from T1 to T2 */
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T2, &n), IG_OK);
     CHECK_EQ_STR(LINK(db, "first_seen", "ip", A, "domaintools.com"), T2S);
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T2, &n), IG_OK);
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
-                        " WHERE p.field = 'ip' AND p.value = %Q",
-                    A),
-                 0);
-    CHECK_EQ_INT(qi(db, "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
-                        " WHERE p.field = 'ip' AND p.value = %Q AND dp.first_seen = %Q"
-                        " AND dp.last_seen = %Q",
-                    B, T1S, T2S),
-                 1);
-    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", A),
-                 0);
-    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", B),
-                 1);
+    CHECK_EQ_INT(LINKS(db, "ip", A), 0);
+    CHECK_EQ_INT(INTERVALS(db, "ip", B, T1S, T2S), 1);
+    CHECK_EQ_INT(STORED(db, "ip", A), 0);
+    CHECK_EQ_INT(STORED(db, "ip", B), 1);
     check_invariants(db);
     free(a);
     free(b);
@@ -1408,28 +1422,23 @@ static void test_late_answer_between_fetches_cuts_intervals(void) {
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T3, &n), IG_OK);
     CHECK_EQ_STR(LINK(db, "last_seen", "ip", A, D), T3S);
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", b, T2, &n), IG_OK);
-    const char *I = "SELECT count(*) FROM domain_pivots dp JOIN pivots p USING (pivot_id)"
-                    " WHERE p.field = %Q AND p.value = %Q AND dp.first_seen = %Q"
-                    " AND dp.last_seen = %Q";
-    CHECK_EQ_INT(qi(db, I, "ip", A, T1S, T1S), 1);
-    CHECK_EQ_INT(qi(db, I, "ip", A, T3S, T3S), 1);
-    CHECK_EQ_INT(qi(db, I, "ip", B, T2S, T2S), 1);
-    CHECK_EQ_INT(qi(db, I, "ssl_org", "DomainTools, LLC", T1S, T1S), 1);
-    CHECK_EQ_INT(qi(db, I, "ssl_org", "Example Org", T2S, T2S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ip", A, T1S, T1S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ip", A, T3S, T3S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ip", B, T2S, T2S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ssl_org", "DomainTools, LLC", T1S, T1S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ssl_org", "Example Org", T2S, T2S), 1);
     /* name servers did not change: one interval over all three */
-    CHECK_EQ_INT(qi(db, I, "nameserver_domain", "nsone.net", T1S, T3S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "nameserver_domain", "nsone.net", T1S, T3S), 1);
     /* current rows untouched */
     CHECK_EQ_STR(qs(db, "SELECT address FROM ips"), A);
     CHECK_EQ_STR(qs(db, "SELECT organization FROM ssl"), "DomainTools, LLC");
     CHECK_EQ_STR(qs(db, "SELECT last_fetched FROM domains"), T3S);
-    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", A),
-                 1);
-    CHECK_EQ_INT(qi(db, "SELECT stored_count FROM pivots WHERE field = 'ip' AND value = %Q", B),
-                 0);
+    CHECK_EQ_INT(STORED(db, "ip", A), 1);
+    CHECK_EQ_INT(STORED(db, "ip", B), 0);
     CHECK_EQ_INT(qi(db, "SELECT count(*) FROM fetches"), 3);
     /* a second late answer at T0, before everything: A is extended back */
     CHECK_EQ_INT(ingest_str(db, "iris-investigate", a, T0, &n), IG_OK);
-    CHECK_EQ_INT(qi(db, I, "ip", A, T0S, T1S), 1);
+    CHECK_EQ_INT(INTERVALS(db, "ip", A, T0S, T1S), 1);
     CHECK_EQ_STR(qs(db, "SELECT first_fetched FROM domains"), T0S);
     check_invariants(db);
     free(a);
@@ -1760,8 +1769,8 @@ static void test_refused_answer_changes_no_row(void) {
             char *text = cJSON_PrintUnformatted(c2);
             char *before = dump(db);
             char err[256] = "";
-            int rc = ingest(db, "iris-investigate", text, strlen(text), T1 + runs, &n, err,
-                            sizeof(err));
+            int rc =
+                ingest(db, "iris-investigate", text, strlen(text), T1 + runs, &n, err, sizeof(err));
             bool want_refused = domain && t != 0; /* a string domain is still a domain */
             if (want_refused) {
                 char *after = dump(db);
