@@ -275,18 +275,7 @@ static void xml_items(cv_t *c, const char *name) {
     c->p++; /* '[' */
     if (cv_eat(c, ']')) return;
     do {
-        if (cv_peek(c) == '[') {
-            if (++c->depth > MAX_DEPTH) {
-                cv_fail(c);
-                return;
-            }
-            cv_open_tag(c, name);
-            xml_items(c, "item");
-            cv_close_tag(c, name);
-            c->depth--;
-        } else {
-            xml_value(c, name);
-        }
+        xml_value(c, name); /* an array inside is one element of name holding <item>s */
     } while (!c->rc && cv_eat(c, ','));
     if (!cv_eat(c, ']')) cv_fail(c);
 }
@@ -327,7 +316,7 @@ static void xml_value(cv_t *c, const char *name) {
         }
         cv_close_tag(c, name);
         c->depth--;
-    } else if (ch == '[') { /* only at the top: the items inside the element */
+    } else if (ch == '[') { /* at the top or inside an array: the items inside the element */
         if (++c->depth > MAX_DEPTH) {
             cv_fail(c);
             return;
