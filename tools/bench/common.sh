@@ -55,3 +55,26 @@ wait_line() {
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# nginx_start DIR TEMPLATE READY_URL [SED_ARG...]: writes DIR/nginx.conf from TEMPLATE (its
+# @DIR@ and @USER_LINE@ filled here, the other words by the sed arguments given), checks it,
+# starts nginx in the foreground of a background job and waits until READY_URL answers; sets
+# NGINX_PID.
+nginx_start() {
+    local dir=$1 template=$2 ready=$3 user_line=""
+    shift 3
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && user_line="user root root;"  # workers must write into $TMP (0700)
+    sed -e "s|@DIR@|$dir|g" -e "s|@USER_LINE@|$user_line|g" "$@" "$template" >"$dir/nginx.conf"
+    nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" 2>"$dir/test.err" ||
+        { cat "$dir/test.err" >&2; die "nginx rejected its config ($dir/nginx.conf)"; }
+    nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout" 2>&1 &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "$ready" && return 0
+        kill -0 "$NGINX_PID" 2>/dev/null || { cat "$dir/error.log" >&2; die "nginx ($dir) exited"; }
+        sleep 0.1
+    done
+    die "nginx ($dir) did not answer $ready"
+}

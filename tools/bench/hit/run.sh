@@ -107,27 +107,14 @@ line=$(wait_line "$TMP/irisgate.out" 'irisgate listening on https://' "$GATE_PID
 GATE_TLS_PORT=${line##*:}
 
 # start_nginx NAME WORKERS: writes the config into $TMP/NAME and starts nginx in the
-# foreground of a background job; sets NGINX_PID and NGINX_PORT.
+# foreground of a background job; sets NGINX_PID, NGINX_PORT and NGINX_TLS_PORT.
 start_nginx() {
-    local dir="$TMP/$1" user_line="" port tls_port
-    mkdir -p "$dir"
-    [ "$(id -u)" = 0 ] && user_line="user root root;"  # workers must write into $TMP (0700)
+    local port tls_port
     port=$(free_port)
     tls_port=$(free_port)
-    sed -e "s|@DIR@|$dir|g" -e "s|@WORKERS@|$2|g" -e "s|@PORT@|$port|g" \
-        -e "s|@TLS_PORT@|$tls_port|g" -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
-        -e "s|@UPSTREAM@|127.0.0.1:$FAKE_PORT|g" -e "s|@USER_LINE@|$user_line|g" \
-        "$HERE/nginx.conf.in" >"$dir/nginx.conf"
-    nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" 2>"$dir/test.err" ||
-        { cat "$dir/test.err" >&2; die "nginx rejected its config ($dir/nginx.conf)"; }
-    nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout" 2>&1 &
-    NGINX_PID=$!
-    PIDS+=("$NGINX_PID")
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/_ready" && break
-        kill -0 "$NGINX_PID" 2>/dev/null || { cat "$dir/error.log" >&2; die "nginx ($1) exited"; }
-        sleep 0.1
-    done
+    nginx_start "$TMP/$1" "$HERE/nginx.conf.in" "http://127.0.0.1:$port/_ready" \
+        -e "s|@WORKERS@|$2|g" -e "s|@PORT@|$port|g" -e "s|@TLS_PORT@|$tls_port|g" \
+        -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" -e "s|@UPSTREAM@|127.0.0.1:$FAKE_PORT|g"
     NGINX_PORT=$port
     NGINX_TLS_PORT=$tls_port
 }

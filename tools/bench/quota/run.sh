@@ -109,24 +109,10 @@ line=$(wait_line "$TMP/irisgate.out" 'irisgate listening on http://' "$GATE_PID"
     { cat "$TMP/irisgate.err" "$TMP/irisgate.log" >&2 2>/dev/null; die "irisgate did not start"; }
 GATE_PORT=${line##*:}
 
-NGX="$TMP/nginx"
-mkdir -p "$NGX"
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root root;"  # workers must write into $TMP (0700)
 NGINX_PORT=$(free_port)
-sed -e "s|@DIR@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@TTL@|$DAY_SECONDS|g" \
-    -e "s|@UPSTREAM@|127.0.0.1:$FAKE_NGINX_PORT|g" -e "s|@USER_LINE@|$user_line|g" \
-    "$HERE/nginx.conf.in" >"$NGX/nginx.conf"
-nginx -t -q -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" 2>"$NGX/test.err" ||
-    { cat "$NGX/test.err" >&2; die "nginx rejected its config"; }
-nginx -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$NGX/stdout" 2>&1 &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
-for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/_fake/stats" && break
-    kill -0 "$NGINX_PID" 2>/dev/null || { cat "$NGX/error.log" >&2; die "nginx exited"; }
-    sleep 0.1
-done
+nginx_start "$TMP/nginx" "$HERE/nginx.conf.in" "http://127.0.0.1:$NGINX_PORT/_fake/stats" \
+    -e "s|@PORT@|$NGINX_PORT|g" -e "s|@TTL@|$DAY_SECONDS|g" \
+    -e "s|@UPSTREAM@|127.0.0.1:$FAKE_NGINX_PORT|g"
 # irisgate reads the upstream's /v1/account at start: wait for it, so it is counted apart.
 for _ in $(seq 50); do
     grep -q 'upstream limits\|could not read the account' "$TMP/irisgate.log" 2>/dev/null && break
