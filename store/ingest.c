@@ -962,6 +962,24 @@ static int cmp_hval(const hval_t *a, const hval_t *b) {
     return r ? r : (a->n < b->n ? -1 : a->n > b->n);
 }
 
+/* One step of a merge walk over two attribute-sorted lists a..ae and b..be: *k is the next
+ * attribute in either, *a1 and *b1 the ends of its values in each; returns whether the two
+ * sets of values are the same. */
+static bool attr_group(const hval_t *a, const hval_t *ae, const hval_t *b, const hval_t *be,
+                       const hval_t **k, const hval_t **a1, const hval_t **b1) {
+    *k = a >= ae ? b : b >= be ? a : (cmp_attr(a, b) <= 0 ? a : b);
+    *a1 = a;
+    *b1 = b;
+    while (*a1 < ae && cmp_attr(*a1, *k) == 0)
+        (*a1)++;
+    while (*b1 < be && cmp_attr(*b1, *k) == 0)
+        (*b1)++;
+    bool same = (*a1 - a) == (*b1 - b);
+    for (ptrdiff_t i = 0; same && i < *a1 - a; i++)
+        same = cmp_hval(&a[i], &b[i]) == 0;
+    return same;
+}
+
 static bool hist_explicit(ctx_t *c, int64_t domain_id, const hval_t *v) {
     sqlite3_stmt *s = stmt(c, S_HIST_ANY);
     if (!s) return false;
@@ -1070,17 +1088,8 @@ static void history_newest(ctx_t *c, int64_t domain_id, const char *ff, const ch
     }
     const hval_t *a = g->hold.v, *ae = a + g->hold.n, *b = g->hnew.v, *be = b + g->hnew.n;
     while ((a < ae || b < be) && !c->q.rc) {
-        /* the next attribute in either */
-        const hval_t *k = a >= ae ? b : b >= be ? a : (cmp_attr(a, b) <= 0 ? a : b);
-        const hval_t *a1 = a, *b1 = b;
-        while (a1 < ae && cmp_attr(a1, k) == 0)
-            a1++;
-        while (b1 < be && cmp_attr(b1, k) == 0)
-            b1++;
-        bool same_set = (a1 - a) == (b1 - b);
-        for (ptrdiff_t i = 0; same_set && i < a1 - a; i++)
-            same_set = cmp_hval(&a[i], &b[i]) == 0;
-        if (!same_set) hist_attr(c, domain_id, ff, P, a, a1, b, b1);
+        const hval_t *k, *a1, *b1;
+        if (!attr_group(a, ae, b, be, &k, &a1, &b1)) hist_attr(c, domain_id, ff, P, a, a1, b, b1);
         a = a1;
         b = b1;
     }
@@ -1136,16 +1145,9 @@ static void observe_old(ctx_t *c, int64_t domain_id, const char *ff, const char 
     /* history: the current values (from the current rows) against the old observation's */
     const hval_t *a = g->hold.v, *ae = a + g->hold.n, *b = g->hnew.v, *be = b + g->hnew.n;
     while ((a < ae || b < be) && !c->q.rc) {
-        const hval_t *k = a >= ae ? b : b >= be ? a : (cmp_attr(a, b) <= 0 ? a : b);
-        const hval_t *a1 = a, *b1 = b;
-        while (a1 < ae && cmp_attr(a1, k) == 0)
-            a1++;
-        while (b1 < be && cmp_attr(b1, k) == 0)
-            b1++;
+        const hval_t *k, *a1, *b1;
+        bool same_set = attr_group(a, ae, b, be, &k, &a1, &b1);
         bool explicit_rows = hist_explicit(c, domain_id, k);
-        bool same_set = (a1 - a) == (b1 - b);
-        for (ptrdiff_t i = 0; same_set && i < a1 - a; i++)
-            same_set = cmp_hval(&a[i], &b[i]) == 0;
         if (!explicit_rows && !same_set) /* held since first_fetched until now: say so */
             for (const hval_t *x = a; x < a1; x++)
                 hist_ins(c, domain_id, x, ff, L);
