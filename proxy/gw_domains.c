@@ -106,13 +106,19 @@ static int64_t max_stale(const ig_gateway_t *g) {
     return g->cfg->max_stale;
 }
 
+/* The per-domain entry of d: the result b (a reference is taken). */
+static void remember_blob(ig_gateway_t *g, ig_endpoint_t ep, const char *d, size_t n,
+                          const char *ctype, int64_t at, ig_blob_t *b) {
+    ig_buf_t k = {0};
+    if (!dkey(&k, ep, d, n)) ig_hotcache_put(g->hot, k.data, k.len, ctype, at, b);
+    ig_buf_free(&k);
+}
+
 static void remember(ig_gateway_t *g, ig_endpoint_t ep, const char *d, size_t n, const char *ctype,
                      int64_t at, const char *json, size_t len) {
-    ig_buf_t k = {0};
-    ig_blob_t *b = dkey(&k, ep, d, n) ? NULL : ig_blob_new(json, len);
-    if (b) ig_hotcache_put(g->hot, k.data, k.len, ctype, at, b);
+    ig_blob_t *b = ig_blob_new(json, len);
+    if (b) remember_blob(g, ep, d, n, ctype, at, b);
     ig_blob_unref(b);
-    ig_buf_free(&k);
 }
 
 /* Lower-cases a plain domain string into buf (MAX_DOMAIN_LEN + 1); false when too long. */
@@ -455,12 +461,20 @@ static void on_batch_done(void *arg, const ig_upstream_resp_t *resp, const gw_ca
     for (size_t i = 0; i < b->n; i++)
         resolve(g, b->ep, b->names[i], found ? found[i] : NULL, data && gone && gone[i], now,
                 resp, body);
+    /* The per-domain cache takes the results just cut out (no second scan of the answer). */
+    for (size_t i = 0; data && found && gone && i < b->n; i++) {
+        size_t n = strlen(b->names[i]);
+        if (found[i])
+            remember_blob(g, b->ep, b->names[i], n, IG_JSON_CTYPE, now, found[i]);
+        else if (gone[i])
+            remember(g, b->ep, b->names[i], n, MISSING_CTYPE, now, "", 0);
+    }
     for (size_t i = 0; found && i < b->n; i++)
         ig_blob_unref(found[i]);
     free(found);
     free(gone);
     /* Every waiting list has its parts: now the copies for the store and the intel tables. */
-    if (key.data) gw_keep(g, key.data, key.len, b->ep, ctype, now, body, true);
+    if (key.data) gw_keep(g, key.data, key.len, b->ep, ctype, now, body, false);
     ig_buf_free(&key);
     ig_blob_unref(body);
     batch_free(b);
