@@ -36,7 +36,6 @@ struct ig_tls_conn {
     SSL *ssl;
     BIO *in, *out; /* owned by ssl */
     bool dead, plain_http;
-    char why[96];
 };
 
 /* The protocol we speak, in ALPN wire format. */
@@ -90,14 +89,6 @@ static bool has_reason(const errs_t *e, int reason) {
     for (int i = 0; i < e->n; i++)
         if (e->reasons[i] == reason) return true;
     return false;
-}
-
-static const char *ssl_reason(unsigned long *code) {
-    unsigned long e = ERR_peek_last_error();
-    if (code) *code = e;
-    const char *r = e ? ERR_reason_error_string(e) : NULL;
-    ERR_clear_error();
-    return r ? r : "unknown error";
 }
 
 /* Reads the start of a PEM file into buf (NUL-terminated), with a message if it cannot. */
@@ -162,7 +153,9 @@ int ig_tls_ctx_new(const char *cert_path, const char *key_path, ig_tls_ctx_t **o
     ERR_clear_error();
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
-        snprintf(err, errlen, "TLS: cannot create a context: %s", ssl_reason(NULL));
+        errs_t e;
+        take_errors(&e);
+        snprintf(err, errlen, "TLS: cannot create a context: %s", e.text);
         free(t);
         return IG_ENOMEM;
     }
@@ -279,11 +272,8 @@ int ig_tls_feed(ig_tls_conn_t *t, const char *data, size_t len) {
 }
 
 static int fail(ig_tls_conn_t *t, int sslerr) {
-    unsigned long code = 0;
-    const char *why = sslerr == SSL_ERROR_SYSCALL ? "unexpected end of stream" : ssl_reason(&code);
-    if (sslerr != SSL_ERROR_SYSCALL && ERR_GET_REASON(code) == SSL_R_HTTP_REQUEST)
+    if (sslerr != SSL_ERROR_SYSCALL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST)
         t->plain_http = true;
-    snprintf(t->why, sizeof(t->why), "%s", why);
     ERR_clear_error();
     t->dead = true;
     return IG_TLS_ERROR;
@@ -336,14 +326,6 @@ void ig_tls_close_notify(ig_tls_conn_t *t) {
     ERR_clear_error();
 }
 
-bool ig_tls_handshake_done(const ig_tls_conn_t *t) {
-    return SSL_is_init_finished(t->ssl) == 1;
-}
-
 bool ig_tls_plain_http(const ig_tls_conn_t *t) {
     return t->plain_http;
-}
-
-const char *ig_tls_error(const ig_tls_conn_t *t) {
-    return t->why[0] ? t->why : "no error";
 }

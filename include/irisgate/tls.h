@@ -50,10 +50,7 @@ void ig_tls_discard(ig_tls_conn_t *t);
 /* Queues close_notify (nothing after a fatal error). */
 void ig_tls_close_notify(ig_tls_conn_t *t);
 
-bool ig_tls_handshake_done(const ig_tls_conn_t *t);
 /* After IG_TLS_ERROR: the client spoke plain HTTP to the TLS port. */
 bool ig_tls_plain_http(const ig_tls_conn_t *t);
-/* After IG_TLS_ERROR: a short reason for the log ("wrong version number"). */
-const char *ig_tls_error(const ig_tls_conn_t *t);
 
 #endif
